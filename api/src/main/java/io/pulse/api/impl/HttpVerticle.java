@@ -1,0 +1,219 @@
+package io.pulse.api.impl;
+
+import io.pulse.api.NamespaceService;
+import io.pulse.api.auth.Authenticator;
+import io.pulse.api.auth.Caller;
+import io.pulse.api.auth.Scopes;
+import io.pulse.config.PulseConfig;
+import io.pulse.config.PulseError;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.serviceproxy.ServiceException;
+
+import java.lang.management.ManagementFactory;
+import java.time.Instant;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The REST API under {@code /api/pulse/v1}, keeping the contract of Taskcluster's pulse service. */
+public final class HttpVerticle extends VerticleBase {
+
+  public static final String BASE = "/api/pulse/v1";
+  private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
+  private static final long MAX_BODY_BYTES = 64 * 1024;
+
+  private final PulseConfig config;
+  private NamespaceService namespaces;
+  private Authenticator authenticator;
+  private HttpServer server;
+
+  public HttpVerticle(PulseConfig config) {
+    this.config = config;
+  }
+
+  /** The port the server listens on (useful with PULSE_HTTP_PORT=0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> start() {
+    namespaces = NamespaceService.createProxy(vertx, NamespaceVerticle.serviceTimeoutMillis(config));
+    authenticator = Authenticator.create(vertx, config);
+
+    Router router = Router.router(vertx);
+    router.route().handler(ctx -> {
+      ctx.response().putHeader("Content-Type", "application/json; charset=utf-8");
+      ctx.next();
+    });
+    router.get(BASE + "/ping").handler(this::ping);
+    router.get(BASE + "/namespaces").handler(this::listNamespaces);
+    router.get(BASE + "/namespace/:namespace").handler(this::namespace);
+    router.post(BASE + "/namespace/:namespace")
+        .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
+        .handler(this::claimNamespace);
+    router.errorHandler(404, ctx -> error(ctx, null, PulseError.RESOURCE_NOT_FOUND.exception(
+        "No such route: " + ctx.request().method() + " " + ctx.request().path())));
+    router.errorHandler(405, ctx -> error(ctx, null, new ServiceException(405,
+        "Method " + ctx.request().method() + " is not allowed on " + ctx.request().path(),
+        new JsonObject().put("code", "MethodNotAllowed"))));
+    router.errorHandler(413, ctx -> error(ctx, null, PulseError.MALFORMED_PAYLOAD.exception(
+        "Request body is larger than " + MAX_BODY_BYTES + " bytes")));
+    router.errorHandler(500, ctx -> {
+      log.error("Unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
+      error(ctx, null, PulseError.INTERNAL.exception("Internal error"));
+    });
+
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(config.httpHost())
+        .setPort(config.httpPort())
+        .setMaxHeaderSize(32 * 1024));
+    return server.requestHandler(router).listen()
+        .onSuccess(s -> log.info("REST API listening on {}:{}{}", config.httpHost(), s.actualPort(), BASE));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private void ping(RoutingContext ctx) {
+    double uptime = ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0;
+    ctx.response().end(new JsonObject().put("alive", true).put("uptime", uptime).encode());
+  }
+
+  private void namespace(RoutingContext ctx) {
+    String name = ctx.pathParam("namespace");
+    RequestInfo info = new RequestInfo("namespace", new JsonObject().put("namespace", name), null);
+    answer(ctx, info, namespaces.namespace(name));
+  }
+
+  private void listNamespaces(RoutingContext ctx) {
+    JsonObject query = new JsonObject();
+    ctx.queryParams().forEach((k, v) -> query.put(k, v));
+    RequestInfo info = new RequestInfo("listNamespaces", new JsonObject(), null);
+    for (String key : ctx.queryParams().names()) {
+      if (ctx.queryParams().getAll(key).size() > 1) {
+        error(ctx, info, PulseError.INVALID_REQUEST_ARGUMENTS.exception("query argument '" + key + "' is given twice"));
+        return;
+      }
+    }
+    answer(ctx, info, namespaces.listNamespaces(query));
+  }
+
+  private void claimNamespace(RoutingContext ctx) {
+    String name = ctx.pathParam("namespace");
+    JsonObject params = new JsonObject().put("namespace", name);
+    Buffer body = ctx.body().buffer();
+    Object parsed;
+    try {
+      parsed = body == null || body.length() == 0 || body.toString().isBlank() ? new JsonObject() : Json.decodeValue(body);
+    } catch (DecodeException e) {
+      error(ctx, new RequestInfo("claimNamespace", params, null), PulseError.MALFORMED_PAYLOAD.exception(
+          "Request body is not valid JSON: " + firstLine(e.getMessage())));
+      return;
+    }
+    RequestInfo info = new RequestInfo("claimNamespace", params, parsed);
+    if (!(parsed instanceof JsonObject)) {
+      error(ctx, info, PulseError.INPUT_VALIDATION.exception("Request body must be a JSON object such as"
+          + " {\"expires\": \"2030-01-01T00:00:00Z\", \"contact\": \"owner@example.com\"}"));
+      return;
+    }
+    try {
+      Validation.namespace(name, config.namespacePrefix());
+    } catch (ServiceException e) {
+      error(ctx, info, e);
+      return;
+    }
+    JsonObject required = new JsonObject().put("AllOf", new JsonArray().add("pulse:namespace:" + name));
+    Future<JsonObject> claimed = authorize(ctx, required)
+        .compose(caller -> namespaces.claimNamespace(name, (JsonObject) parsed)
+            .onComplete(ar -> log.info("claimNamespace namespace={} caller={} outcome={}", name, caller.name(),
+                ar.succeeded() ? "ok" : PulseError.of(ar.cause()).code())));
+    answer(ctx, info, claimed);
+  }
+
+  private Future<Caller> authorize(RoutingContext ctx, JsonObject required) {
+    return authenticator.authenticate(ctx.request()).compose(caller -> {
+      Object missing = Scopes.unsatisfied(caller.scopes(), required);
+      if (missing == null) {
+        return Future.succeededFuture(caller);
+      }
+      log.info("{} {} refused: caller {} lacks {}", ctx.request().method(), ctx.request().path(), caller.name(),
+          Scopes.describe(missing));
+      return PulseError.INSUFFICIENT_SCOPES.fail("Insufficient scopes: this request requires "
+          + Scopes.describe(required) + " and the caller is missing " + Scopes.describe(missing));
+    });
+  }
+
+  private void answer(RoutingContext ctx, RequestInfo info, Future<JsonObject> result) {
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        ctx.response().setStatusCode(200).end(ar.result().encode());
+      } else {
+        error(ctx, info, ar.cause());
+      }
+    });
+  }
+
+  private void error(RoutingContext ctx, RequestInfo info, Throwable failure) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    PulseError error = PulseError.of(failure);
+    int status;
+    String code;
+    String message;
+    if (failure instanceof ServiceException && ((ServiceException) failure).getDebugInfo() != null
+        && ((ServiceException) failure).getDebugInfo().getString("code") != null) {
+      ServiceException se = (ServiceException) failure;
+      status = se.failureCode();
+      code = se.getDebugInfo().getString("code");
+      message = se.getMessage();
+    } else if (error == PulseError.SERVICE_UNAVAILABLE) {
+      status = error.status();
+      code = error.code();
+      message = PulseError.translate(failure, "the namespace service").getMessage();
+    } else {
+      log.error("Unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
+      status = 500;
+      code = PulseError.INTERNAL.code();
+      message = "Internal error";
+    }
+    JsonObject body = new JsonObject().put("code", code).put("message", message);
+    if (info != null) {
+      body.put("requestInfo", info.toJson());
+    }
+    if (status == 401) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+    }
+    ctx.response().setStatusCode(status).end(body.encode());
+  }
+
+  private static String firstLine(String text) {
+    return text == null ? "" : text.lines().findFirst().orElse("");
+  }
+
+  /** What Taskcluster puts in {@code requestInfo} of an error: the method, params, payload and time. */
+  private record RequestInfo(String method, JsonObject params, Object payload) {
+    JsonObject toJson() {
+      JsonObject json = new JsonObject().put("method", method).put("params", params);
+      if (payload != null) {
+        json.put("payload", payload);
+      }
+      return json.put("time", NamespaceServiceImpl.iso(Instant.now()));
+    }
+  }
+
+}

@@ -1,0 +1,50 @@
+package io.pulse.api.impl;
+
+import io.pulse.api.NamespaceService;
+import io.pulse.config.PulseConfig;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.NamespaceStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceBinder;
+
+/** Serves {@link NamespaceService} on the event bus, for the HTTP verticle and for co-deployed verticles. */
+public final class NamespaceVerticle extends VerticleBase {
+
+  private final PulseConfig config;
+  private MessageConsumer<JsonObject> consumer;
+
+  public NamespaceVerticle(PulseConfig config) {
+    this.config = config;
+  }
+
+  /** How long a call to a dependency may take before the caller hears 503: its own timeout plus slack. */
+  static long storeTimeoutMillis(PulseConfig config) {
+    return 2 * config.dbTimeout().toMillis() + 1000;
+  }
+
+  static long rabbitTimeoutMillis(PulseConfig config) {
+    return 2 * config.rabbitTimeout().toMillis() + 1000;
+  }
+
+  /** Bounds a whole claim: two rounds of RabbitMQ calls and two database calls, plus slack. */
+  public static long serviceTimeoutMillis(PulseConfig config) {
+    return 2 * rabbitTimeoutMillis(config) + 2 * storeTimeoutMillis(config) + 1000;
+  }
+
+  @Override
+  public Future<?> start() {
+    NamespaceService service = new NamespaceServiceImpl(config,
+        NamespaceStore.createProxy(vertx, storeTimeoutMillis(config)),
+        RabbitAdmin.createProxy(vertx, rabbitTimeoutMillis(config)));
+    consumer = new ServiceBinder(vertx).setAddress(NamespaceService.ADDRESS).register(NamespaceService.class, service);
+    return consumer.completion();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return consumer.unregister();
+  }
+}

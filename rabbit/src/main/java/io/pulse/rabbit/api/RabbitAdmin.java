@@ -1,0 +1,42 @@
+package io.pulse.rabbit.api;
+
+import io.vertx.codegen.annotations.ProxyGen;
+import io.vertx.codegen.annotations.VertxGen;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/**
+ * RabbitMQ administration through the management HTTP API, served by the rabbit verticle at {@link #ADDRESS}.
+ * Every call is idempotent. Failures are {@code ServiceException}s coded as in {@code io.pulse.config.PulseError}:
+ * 503 when the management API cannot be reached, refuses the admin credentials or fails.
+ * Error messages never contain a password.
+ */
+@ProxyGen
+@VertxGen
+public interface RabbitAdmin {
+
+  String ADDRESS = "pulse.rabbit.admin";
+
+  static RabbitAdmin createProxy(Vertx vertx, long timeoutMillis) {
+    return new RabbitAdminVertxEBProxy(vertx, ADDRESS, new DeliveryOptions().setSendTimeout(timeoutMillis));
+  }
+
+  /**
+   * Creates or updates a user. With a {@code null} password the user gets an empty password hash: it exists (and
+   * may hold permissions) but nobody can log in as it.
+   */
+  Future<Void> putUser(String name, String password, List<String> tags);
+
+  /** Sets a user's configure/write/read permissions on a vhost: {@code {"configure", "write", "read"}}. */
+  Future<Void> putPermissions(String vhost, String user, JsonObject permissions);
+
+  /** Deletes a user (and with it its permissions); a user that does not exist is not an error. */
+  Future<Void> deleteUser(String name);
+
+  /** The broker's overview ({@code rabbitmq_version}, {@code cluster_name}, ...): a cheap liveness check. */
+  Future<JsonObject> overview();
+}

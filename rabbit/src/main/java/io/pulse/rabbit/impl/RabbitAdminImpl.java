@@ -1,0 +1,129 @@
+package io.pulse.rabbit.impl;
+
+import io.pulse.config.PulseError;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+final class RabbitAdminImpl implements RabbitAdmin {
+
+  private static final Logger log = LoggerFactory.getLogger(RabbitAdminImpl.class);
+
+  private final WebClient client;
+  private final String host;
+  private final int port;
+  private final String basePath;
+  private final String apiUrl;
+  private final String authorization;
+  private final long timeoutMillis;
+
+  RabbitAdminImpl(WebClient client, URI api, String user, String password, long timeoutMillis) {
+    this.client = client;
+    this.host = api.getHost();
+    this.port = api.getPort() != -1 ? api.getPort() : "https".equalsIgnoreCase(api.getScheme()) ? 443 : 80;
+    String path = api.getRawPath() == null ? "" : api.getRawPath();
+    this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    this.apiUrl = api.getScheme() + "://" + host + ":" + port + basePath;
+    this.authorization = "Basic " + java.util.Base64.getEncoder()
+        .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    this.timeoutMillis = timeoutMillis;
+  }
+
+  @Override
+  public Future<Void> putUser(String name, String password, List<String> tags) {
+    JsonObject body = new JsonObject().put("tags", String.join(",", tags == null ? List.of() : tags));
+    if (password == null) {
+      body.put("password_hash", "");
+    } else {
+      body.put("password", password);
+    }
+    return call(HttpMethod.PUT, "/users/" + encode(name), body, "put user " + name).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> putPermissions(String vhost, String user, JsonObject permissions) {
+    JsonObject body = new JsonObject()
+        .put("configure", permissions.getString("configure"))
+        .put("write", permissions.getString("write"))
+        .put("read", permissions.getString("read"));
+    return call(HttpMethod.PUT, "/permissions/" + encode(vhost) + "/" + encode(user), body,
+        "set permissions of " + user + " on vhost " + vhost).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> deleteUser(String name) {
+    return call(HttpMethod.DELETE, "/users/" + encode(name), null, "delete user " + name, 404).mapEmpty();
+  }
+
+  @Override
+  public Future<JsonObject> overview() {
+    return call(HttpMethod.GET, "/overview?columns=rabbitmq_version,cluster_name,management_version", null,
+        "read the overview").map(HttpResponse::bodyAsJsonObject);
+  }
+
+  /**
+   * One management call. {@code what} describes it for error messages; it never includes a password.
+   * Statuses in {@code alsoFine} count as success (a 404 on delete: already gone).
+   */
+  private Future<HttpResponse<Buffer>> call(HttpMethod method, String path, JsonObject body, String what,
+      int... alsoFine) {
+    HttpRequest<Buffer> request = client.request(method, port, host, basePath + path)
+        .putHeader("Authorization", authorization)
+        .timeout(timeoutMillis);
+    Future<HttpResponse<Buffer>> sent = body == null ? request.send() : request.sendJsonObject(body);
+    return sent.recover(e -> {
+      log.warn("RabbitMQ management API unreachable ({} {}): {}", method, apiUrl, e.toString());
+      return PulseError.SERVICE_UNAVAILABLE.fail("RabbitMQ management API at " + apiUrl + " is unreachable ("
+          + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+    }).compose(response -> {
+      int status = response.statusCode();
+      if (status / 100 == 2 || contains(alsoFine, status)) {
+        return Future.succeededFuture(response);
+      }
+      String reason = reason(response);
+      log.warn("RabbitMQ management API could not {}: {} {}", what, status, reason);
+      if (status == 401 || status == 403) {
+        return PulseError.SERVICE_UNAVAILABLE.fail("RabbitMQ management API refused the service's admin credentials ("
+            + status + ") when asked to " + what);
+      }
+      return PulseError.SERVICE_UNAVAILABLE.fail("RabbitMQ management API could not " + what + ": " + status
+          + (reason.isEmpty() ? "" : " " + reason));
+    });
+  }
+
+  private static String reason(HttpResponse<Buffer> response) {
+    try {
+      JsonObject json = response.bodyAsJsonObject();
+      return json == null ? "" : json.getString("reason", json.getString("error", ""));
+    } catch (RuntimeException e) {
+      return "";
+    }
+  }
+
+  private static boolean contains(int[] values, int value) {
+    for (int v : values) {
+      if (v == value) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A path segment: RabbitMQ wants vhosts and names percent-encoded ({@code /} is {@code %2F}). */
+  static String encode(String segment) {
+    return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+}

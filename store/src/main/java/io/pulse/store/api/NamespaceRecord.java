@@ -1,0 +1,98 @@
+package io.pulse.store.api;
+
+import io.vertx.codegen.annotations.DataObject;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+
+/**
+ * One namespace as the database holds it: the truth about its RabbitMQ users. User {@code n} (1 or 2) has
+ * the password {@code password(n)}; a {@code null} password means that user exists but cannot log in (standby).
+ * A record is {@code provisioned} once both users and their permissions exist in RabbitMQ; before that it is
+ * invisible to readers and the next claim finishes the work.
+ */
+@DataObject
+public class NamespaceRecord {
+
+  private final String name;
+  private final Instant created;
+  private final Instant expires;
+  private final String contact;
+  private final int activeUser;
+  private final String password1;
+  private final String password2;
+  private final Instant nextRotation;
+  private final boolean provisioned;
+
+  public NamespaceRecord(String name, Instant created, Instant expires, String contact, int activeUser,
+      String password1, String password2, Instant nextRotation, boolean provisioned) {
+    this.name = name;
+    this.created = created;
+    this.expires = expires;
+    this.contact = contact;
+    this.activeUser = activeUser;
+    this.password1 = password1;
+    this.password2 = password2;
+    this.nextRotation = nextRotation;
+    this.provisioned = provisioned;
+  }
+
+  public NamespaceRecord(JsonObject json) {
+    this(json.getString("name"), json.getInstant("created"), json.getInstant("expires"), json.getString("contact"),
+        json.getInteger("activeUser", 1), json.getString("password1"), json.getString("password2"),
+        json.getInstant("nextRotation"), json.getBoolean("provisioned", false));
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("name", name)
+        .put("created", created)
+        .put("expires", expires)
+        .put("contact", contact)
+        .put("activeUser", activeUser)
+        .put("password1", password1)
+        .put("password2", password2)
+        .put("nextRotation", nextRotation)
+        .put("provisioned", provisioned);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Instant created() {
+    return created;
+  }
+
+  public Instant expires() {
+    return expires;
+  }
+
+  public String contact() {
+    return contact;
+  }
+
+  public int activeUser() {
+    return activeUser;
+  }
+
+  /** The password of user 1 or 2, {@code null} while that user is on standby without one. */
+  public String password(int user) {
+    return user == 1 ? password1 : password2;
+  }
+
+  public Instant nextRotation() {
+    return nextRotation;
+  }
+
+  public boolean provisioned() {
+    return provisioned;
+  }
+
+  /** Deliberately without the passwords, so a record can be logged. */
+  @Override
+  public String toString() {
+    return "NamespaceRecord[name=" + name + ", activeUser=" + activeUser + ", expires=" + expires
+        + ", nextRotation=" + nextRotation + ", provisioned=" + provisioned + "]";
+  }
+}
