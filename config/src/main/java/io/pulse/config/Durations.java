@@ -17,24 +17,31 @@ public final class Durations {
     String value = text == null ? "" : text.trim();
     Matcher m = SHORT.matcher(value);
     if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      switch (m.group(2)) {
-        case "ms":
-          return Duration.ofMillis(n);
-        case "s":
-          return Duration.ofSeconds(n);
-        case "m":
-          return Duration.ofMinutes(n);
-        case "h":
-          return Duration.ofHours(n);
-        default:
-          return Duration.ofDays(n);
+      try {
+        return shortForm(Long.parseLong(m.group(1)), m.group(2));
+      } catch (ArithmeticException | NumberFormatException e) {
+        throw new IllegalArgumentException("'" + text + "' is too long a duration");
       }
     }
     try {
       return Duration.parse(value.toUpperCase(java.util.Locale.ROOT));
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException("'" + text + "' is not a duration (use 30s, 5m, 1h, 2d or ISO-8601 such as PT1H)");
+    }
+  }
+
+  private static Duration shortForm(long n, String unit) {
+    switch (unit) {
+      case "ms":
+        return Duration.ofMillis(n);
+      case "s":
+        return Duration.ofSeconds(n);
+      case "m":
+        return Duration.ofMinutes(n);
+      case "h":
+        return Duration.ofHours(n);
+      default:
+        return Duration.ofDays(n);
     }
   }
 

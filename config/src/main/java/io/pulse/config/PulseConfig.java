@@ -100,7 +100,8 @@ public record PulseConfig(
       values.putAll(readYaml(Path.of(file)));
     }
     env.forEach((k, v) -> {
-      if (DEFAULTS.containsKey(k)) {
+      // An empty variable counts as unset, so it does not hide the file's value.
+      if (DEFAULTS.containsKey(k) && v != null && !v.isBlank()) {
         values.put(k, v);
       }
     });
@@ -245,18 +246,20 @@ public record PulseConfig(
 
   private static URI uri(Map<String, String> v, String key, String... schemes) {
     String text = v.get(key);
+    // Never echo a value that may carry a password.
+    String shown = text.contains("@") ? "(value hidden: it contains '@')" : "'" + text + "'";
     try {
       URI uri = new URI(text);
+      if (uri.getRawUserInfo() != null || uri.getRawAuthority() != null && uri.getRawAuthority().contains("@")) {
+        throw new ConfigException(key, "must not contain credentials (set them in their own settings)");
+      }
       if (uri.getScheme() == null || !Arrays.asList(schemes).contains(uri.getScheme().toLowerCase())
           || uri.getHost() == null) {
-        throw new ConfigException(key, "must be a " + String.join(" or ", schemes) + " URL with a host, got '" + text + "'");
-      }
-      if (uri.getRawUserInfo() != null) {
-        throw new ConfigException(key, "must not contain credentials (set them in their own settings)");
+        throw new ConfigException(key, "must be a " + String.join(" or ", schemes) + " URL with a host, got " + shown);
       }
       return uri;
     } catch (URISyntaxException e) {
-      throw new ConfigException(key, "is not a valid URL: " + e.getReason());
+      throw new ConfigException(key, "is not a valid URL, got " + shown);
     }
   }
 

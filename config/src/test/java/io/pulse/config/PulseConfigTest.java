@@ -115,6 +115,11 @@ class PulseConfigTest {
   }
 
   @Test
+  void overflowingDurationIsAConfigException() {
+    rejects("PULSE_CLAIM_DURATION", "9223372036854775807d");
+  }
+
+  @Test
   void rotationBelowTwoSecondsIsRejected() {
     ConfigException e = rejects("PULSE_ROTATION_INTERVAL", "1s");
     assertTrue(e.getMessage().contains("2s"), e.getMessage());
