@@ -36,6 +36,13 @@ public interface NamespaceService {
   Future<JsonObject> namespace(String namespace);
 
   /**
+   * Revokes a namespace now, with the same effects as expiry: connections closed, both users, every
+   * {@code queue/<ns>/...} and {@code exchange/<ns>/...}, and the record removed. Fails with ResourceNotFound when
+   * there is none.
+   */
+  Future<Void> revokeNamespace(String namespace);
+
+  /**
    * Lists namespaces by name: {@code query} is {@code {"limit"?: 1..1000, "continuationToken"?: string}}.
    * Answers {@code {"namespaces": [{"namespace", "created", "expires"}], "continuationToken"?}}.
    */

@@ -1,6 +1,7 @@
 package io.pulse.app;
 
 import io.pulse.api.impl.HttpVerticle;
+import io.pulse.api.impl.MaintenanceVerticle;
 import io.pulse.api.impl.NamespaceVerticle;
 import io.pulse.config.PulseConfig;
 import io.pulse.monitor.MonitorVerticle;
@@ -14,7 +15,8 @@ import java.util.List;
 
 /**
  * Deploys the service's verticles into a Vert.x instance, in dependency order: storage, RabbitMQ administration,
- * the namespace service, the monitor and, unless left out, the REST API. Another Vert.x application uses this to
+ * the namespace service, maintenance (rotation, expiry, reconciliation), the monitor and, unless left out, the REST
+ * API. Another Vert.x application uses this to
  * run the service beside its own verticles and call {@code NamespaceService} over the event bus.
  */
 public final class PulseDeployment {
@@ -38,6 +40,7 @@ public final class PulseDeployment {
     Future<Void> chain = deployment.add(new StoreVerticle(config))
         .compose(v -> deployment.add(new RabbitVerticle(config)))
         .compose(v -> deployment.add(new NamespaceVerticle(config)))
+        .compose(v -> deployment.add(new MaintenanceVerticle(config)))
         .compose(v -> deployment.add(new MonitorVerticle(config)));
     if (withHttp) {
       chain = chain.compose(v -> {

@@ -76,6 +76,23 @@ final class TestEnv {
     }
   }
 
+  /** Polls {@code condition} every 100 ms until it holds; fails after {@code seconds} (a generous bound). */
+  static void eventually(int seconds, String what, java.util.function.BooleanSupplier condition) {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+    throw new AssertionError("timed out after " + seconds + " s waiting for: " + what);
+  }
+
   // --- PostgreSQL -------------------------------------------------------------------------------------------
 
   static Pool adminPool(Vertx vertx, String database) {

@@ -53,6 +53,10 @@ public record PulseConfig(
     String jwtPublicKey,
     String jwtIssuer,
     String jwtAudience,
+    Duration maintenanceInterval,
+    Duration expiryDelay,
+    Duration reconcileInterval,
+    boolean dryRun,
     Map<String, String> values) {
 
   /** Every key and its default ({@code null}: unset). The README's configuration table lists the same. */
@@ -83,6 +87,10 @@ public record PulseConfig(
     d.put("PULSE_JWT_PUBLIC_KEY", null);
     d.put("PULSE_JWT_ISSUER", null);
     d.put("PULSE_JWT_AUDIENCE", null);
+    d.put("PULSE_MAINTENANCE_INTERVAL", "1m");
+    d.put("PULSE_EXPIRY_DELAY", "1h");
+    d.put("PULSE_RECONCILE_INTERVAL", "10m");
+    d.put("PULSE_DRY_RUN", "false");
     DEFAULTS = Collections.unmodifiableMap(d);
   }
 
@@ -145,6 +153,10 @@ public record PulseConfig(
         jwtPublicKey,
         v.get("PULSE_JWT_ISSUER"),
         v.get("PULSE_JWT_AUDIENCE"),
+        atLeast(v, "PULSE_MAINTENANCE_INTERVAL", Duration.ofMillis(100)),
+        atLeast(v, "PULSE_EXPIRY_DELAY", Duration.ZERO),
+        atLeast(v, "PULSE_RECONCILE_INTERVAL", Duration.ofMillis(100)),
+        bool(v, "PULSE_DRY_RUN"),
         Collections.unmodifiableMap(v));
   }
 
@@ -225,6 +237,14 @@ public record PulseConfig(
     } catch (NumberFormatException e) {
       throw new ConfigException(key, "must be an integer, got '" + v.get(key) + "'");
     }
+  }
+
+  private static boolean bool(Map<String, String> v, String key) {
+    String value = v.get(key).toLowerCase(java.util.Locale.ROOT);
+    if (value.equals("true") || value.equals("false")) {
+      return Boolean.parseBoolean(value);
+    }
+    throw new ConfigException(key, "must be true or false, got '" + v.get(key) + "'");
   }
 
   private static Duration positive(Map<String, String> v, String key) {

@@ -63,6 +63,7 @@ public final class HttpVerticle extends VerticleBase {
     router.post(BASE + "/namespace/:namespace")
         .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
         .handler(this::claimNamespace);
+    router.delete(BASE + "/namespace/:namespace").handler(this::revokeNamespace);
     router.errorHandler(404, ctx -> error(ctx, null, PulseError.RESOURCE_NOT_FOUND.exception(
         "No such route: " + ctx.request().method() + " " + ctx.request().path())));
     router.errorHandler(405, ctx -> error(ctx, null, new ServiceException(405,
@@ -142,6 +143,29 @@ public final class HttpVerticle extends VerticleBase {
             .onComplete(ar -> log.info("claimNamespace namespace={} caller={} outcome={}", name, caller.name(),
                 ar.succeeded() ? "ok" : PulseError.of(ar.cause()).code())));
     answer(ctx, info, claimed);
+  }
+
+  private void revokeNamespace(RoutingContext ctx) {
+    String name = ctx.pathParam("namespace");
+    RequestInfo info = new RequestInfo("revokeNamespace", new JsonObject().put("namespace", name), null);
+    try {
+      Validation.namespace(name, config.namespacePrefix());
+    } catch (ServiceException e) {
+      error(ctx, info, e);
+      return;
+    }
+    JsonObject required = new JsonObject().put("AllOf", new JsonArray().add("pulse:namespace:" + name));
+    authorize(ctx, required)
+        .compose(caller -> namespaces.revokeNamespace(name)
+            .onComplete(ar -> log.info("revokeNamespace namespace={} caller={} outcome={}", name, caller.name(),
+                ar.succeeded() ? "ok" : PulseError.of(ar.cause()).code())))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            ctx.response().setStatusCode(204).end();
+          } else {
+            error(ctx, info, ar.cause());
+          }
+        });
   }
 
   private Future<Caller> authorize(RoutingContext ctx, JsonObject required) {

@@ -32,14 +32,25 @@ final class NamespaceServiceImpl implements NamespaceService {
   private final PulseConfig config;
   private final NamespaceStore store;
   private final RabbitAdmin rabbit;
+  private final Lifecycle lifecycle;
   private final Credentials credentials;
   private final Map<String, Future<NamespaceRecord>> provisioning = new HashMap<>();
 
-  NamespaceServiceImpl(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit) {
+  NamespaceServiceImpl(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit, Lifecycle lifecycle) {
     this.config = config;
     this.store = store;
     this.rabbit = rabbit;
+    this.lifecycle = lifecycle;
     this.credentials = new Credentials(config);
+  }
+
+  @Override
+  public Future<Void> revokeNamespace(String namespace) {
+    return validated(() -> {
+      Validation.namespace(namespace, config.namespacePrefix());
+      return lifecycle.revoke(namespace)
+          .recover(e -> Future.failedFuture(PulseError.translate(e, "the store service")));
+    });
   }
 
   @Override

@@ -29,16 +29,20 @@ public final class NamespaceVerticle extends VerticleBase {
     return 2 * config.rabbitTimeout().toMillis() + 1000;
   }
 
-  /** Bounds a whole claim: two rounds of RabbitMQ calls and two database calls, plus slack. */
+  /**
+   * Bounds a whole call: a claim's two rounds of RabbitMQ calls and its database calls (a claim may wait up to 5 s for
+   * a removal in progress), or a revocation's wait for its lease and its removal steps, plus slack.
+   */
   public static long serviceTimeoutMillis(PulseConfig config) {
-    return 2 * rabbitTimeoutMillis(config) + 2 * storeTimeoutMillis(config) + 1000;
+    return 6 * rabbitTimeoutMillis(config) + 2 * storeTimeoutMillis(config) + 6000;
   }
 
   @Override
   public Future<?> start() {
-    NamespaceService service = new NamespaceServiceImpl(config,
-        NamespaceStore.createProxy(vertx, storeTimeoutMillis(config)),
-        RabbitAdmin.createProxy(vertx, rabbitTimeoutMillis(config)));
+    NamespaceStore store = NamespaceStore.createProxy(vertx, storeTimeoutMillis(config));
+    RabbitAdmin rabbit = RabbitAdmin.createProxy(vertx, rabbitTimeoutMillis(config));
+    NamespaceService service = new NamespaceServiceImpl(config, store, rabbit,
+        new Lifecycle(vertx, config, store, rabbit));
     consumer = new ServiceBinder(vertx).setAddress(NamespaceService.ADDRESS).register(NamespaceService.class, service);
     return consumer.completion();
   }

@@ -5,6 +5,7 @@ import io.vertx.codegen.annotations.VertxGen;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
@@ -36,6 +37,30 @@ public interface RabbitAdmin {
 
   /** Deletes a user (and with it its permissions); a user that does not exist is not an error. */
   Future<Void> deleteUser(String name);
+
+  /** Every user: {@code [{"name", "password_hash", "hashing_algorithm", "tags"}]}. */
+  Future<JsonArray> listUsers();
+
+  /** Every user's permissions on a vhost: {@code [{"user", "configure", "write", "read"}]}. */
+  Future<JsonArray> listPermissions(String vhost);
+
+  /** Names of the queues of a vhost matching a regular expression, read page by page. */
+  Future<List<String>> listQueueNames(String vhost, String nameRegex);
+
+  /** Names of the exchanges of a vhost matching a regular expression, read page by page. */
+  Future<List<String>> listExchangeNames(String vhost, String nameRegex);
+
+  /** Deletes a queue; one that does not exist is not an error. */
+  Future<Void> deleteQueue(String vhost, String name);
+
+  /** Deletes an exchange; one that does not exist is not an error. */
+  Future<Void> deleteExchange(String vhost, String name);
+
+  /** The open connections of a vhost: {@code [{"name", "user", "connected_at"}]}. */
+  Future<JsonArray> listConnections(String vhost);
+
+  /** Closes a connection; the client sees {@code reason}. One already gone is not an error. */
+  Future<Void> closeConnection(String name, String reason);
 
   /** The broker's overview ({@code rabbitmq_version}, {@code cluster_name}, ...): a cheap liveness check. */
   Future<JsonObject> overview();

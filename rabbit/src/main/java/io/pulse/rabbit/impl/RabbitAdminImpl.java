@@ -5,6 +5,7 @@ import io.pulse.rabbit.api.RabbitAdmin;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
@@ -13,7 +14,9 @@ import io.vertx.ext.web.client.WebClient;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +24,7 @@ import org.slf4j.LoggerFactory;
 final class RabbitAdminImpl implements RabbitAdmin {
 
   private static final Logger log = LoggerFactory.getLogger(RabbitAdminImpl.class);
+  private static final int PAGE_SIZE = 500;
 
   private final WebClient client;
   private final String host;
@@ -69,6 +73,67 @@ final class RabbitAdminImpl implements RabbitAdmin {
   }
 
   @Override
+  public Future<JsonArray> listUsers() {
+    return call(HttpMethod.GET, "/users?columns=name,password_hash,hashing_algorithm,tags", null, "list users")
+        .map(HttpResponse::bodyAsJsonArray);
+  }
+
+  @Override
+  public Future<JsonArray> listPermissions(String vhost) {
+    return call(HttpMethod.GET, "/vhosts/" + encode(vhost) + "/permissions", null,
+        "list permissions on vhost " + vhost).map(HttpResponse::bodyAsJsonArray);
+  }
+
+  @Override
+  public Future<List<String>> listQueueNames(String vhost, String nameRegex) {
+    return names("/queues/" + encode(vhost), nameRegex, "list queues of vhost " + vhost, 1, new ArrayList<>());
+  }
+
+  @Override
+  public Future<List<String>> listExchangeNames(String vhost, String nameRegex) {
+    return names("/exchanges/" + encode(vhost), nameRegex, "list exchanges of vhost " + vhost, 1, new ArrayList<>());
+  }
+
+  @Override
+  public Future<Void> deleteQueue(String vhost, String name) {
+    return call(HttpMethod.DELETE, "/queues/" + encode(vhost) + "/" + encode(name), null,
+        "delete queue " + name, 404).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> deleteExchange(String vhost, String name) {
+    return call(HttpMethod.DELETE, "/exchanges/" + encode(vhost) + "/" + encode(name), null,
+        "delete exchange " + name, 404).mapEmpty();
+  }
+
+  @Override
+  public Future<JsonArray> listConnections(String vhost) {
+    return call(HttpMethod.GET, "/vhosts/" + encode(vhost) + "/connections?columns=name,user,connected_at", null,
+        "list connections of vhost " + vhost).map(HttpResponse::bodyAsJsonArray);
+  }
+
+  @Override
+  public Future<Void> closeConnection(String name, String reason) {
+    return call(HttpMethod.DELETE, "/connections/" + encode(name), null, "close connection " + name,
+        request -> request.putHeader("X-Reason", reason), 404).mapEmpty();
+  }
+
+  /** One page after the other: the management API answers {@code {"items", "page_count"}} when asked for pages. */
+  private Future<List<String>> names(String path, String regex, String what, int page, List<String> found) {
+    String query = "?columns=name&page_size=" + PAGE_SIZE + "&page=" + page
+        + "&use_regex=true&name=" + encode(regex);
+    return call(HttpMethod.GET, path + query, null, what).compose(response -> {
+      JsonObject body = response.bodyAsJsonObject();
+      JsonArray items = body.getJsonArray("items", new JsonArray());
+      for (int i = 0; i < items.size(); i++) {
+        found.add(items.getJsonObject(i).getString("name"));
+      }
+      int pages = body.getInteger("page_count", 1);
+      return page < pages ? names(path, regex, what, page + 1, found) : Future.succeededFuture(found);
+    });
+  }
+
+  @Override
   public Future<JsonObject> overview() {
     return call(HttpMethod.GET, "/overview?columns=rabbitmq_version,cluster_name,management_version", null,
         "read the overview").map(HttpResponse::bodyAsJsonObject);
@@ -80,9 +145,14 @@ final class RabbitAdminImpl implements RabbitAdmin {
    */
   private Future<HttpResponse<Buffer>> call(HttpMethod method, String path, JsonObject body, String what,
       int... alsoFine) {
-    HttpRequest<Buffer> request = client.request(method, port, host, basePath + path)
+    return call(method, path, body, what, request -> request, alsoFine);
+  }
+
+  private Future<HttpResponse<Buffer>> call(HttpMethod method, String path, JsonObject body, String what,
+      UnaryOperator<HttpRequest<Buffer>> decorate, int... alsoFine) {
+    HttpRequest<Buffer> request = decorate.apply(client.request(method, port, host, basePath + path)
         .putHeader("Authorization", authorization)
-        .timeout(timeoutMillis);
+        .timeout(timeoutMillis));
     Future<HttpResponse<Buffer>> sent = body == null ? request.send() : request.sendJsonObject(body);
     return sent.recover(e -> {
       log.warn("RabbitMQ management API unreachable ({} {}): {}", method, apiUrl, e.toString());

@@ -23,9 +23,11 @@ public class NamespaceRecord {
   private final String password2;
   private final Instant nextRotation;
   private final boolean provisioned;
+  private final boolean expiring;
+  private final int rotations;
 
   public NamespaceRecord(String name, Instant created, Instant expires, String contact, int activeUser,
-      String password1, String password2, Instant nextRotation, boolean provisioned) {
+      String password1, String password2, Instant nextRotation, boolean provisioned, boolean expiring, int rotations) {
     this.name = name;
     this.created = created;
     this.expires = expires;
@@ -35,12 +37,15 @@ public class NamespaceRecord {
     this.password2 = password2;
     this.nextRotation = nextRotation;
     this.provisioned = provisioned;
+    this.expiring = expiring;
+    this.rotations = rotations;
   }
 
   public NamespaceRecord(JsonObject json) {
     this(json.getString("name"), json.getInstant("created"), json.getInstant("expires"), json.getString("contact"),
         json.getInteger("activeUser", 1), json.getString("password1"), json.getString("password2"),
-        json.getInstant("nextRotation"), json.getBoolean("provisioned", false));
+        json.getInstant("nextRotation"), json.getBoolean("provisioned", false), json.getBoolean("expiring", false),
+        json.getInteger("rotations", 0));
   }
 
   public JsonObject toJson() {
@@ -53,7 +58,9 @@ public class NamespaceRecord {
         .put("password1", password1)
         .put("password2", password2)
         .put("nextRotation", nextRotation)
-        .put("provisioned", provisioned);
+        .put("provisioned", provisioned)
+        .put("expiring", expiring)
+        .put("rotations", rotations);
   }
 
   public String name() {
@@ -89,10 +96,26 @@ public class NamespaceRecord {
     return provisioned;
   }
 
+  /** Whether the namespace is being removed (expired or revoked). */
+  public boolean expiring() {
+    return expiring;
+  }
+
+  /** How many times the passwords rotated. */
+  public int rotations() {
+    return rotations;
+  }
+
+  /** The user on standby: the one the next rotation gives a fresh password and makes active. */
+  public int standbyUser() {
+    return activeUser == 1 ? 2 : 1;
+  }
+
   /** Deliberately without the passwords, so a record can be logged. */
   @Override
   public String toString() {
     return "NamespaceRecord[name=" + name + ", activeUser=" + activeUser + ", expires=" + expires
-        + ", nextRotation=" + nextRotation + ", provisioned=" + provisioned + "]";
+        + ", nextRotation=" + nextRotation + ", provisioned=" + provisioned + ", expiring=" + expiring
+        + ", rotations=" + rotations + "]";
   }
 }

@@ -39,6 +39,42 @@ public interface NamespaceStore {
   /** Up to {@code limit} provisioned records ordered by name, starting after {@code afterName} (null: from the start). */
   Future<List<NamespaceRecord>> list(int limit, String afterName);
 
+  // --- Maintenance: replicas share the work by leasing rows (a random token, valid for leaseSeconds). ----------
+
+  /** Leases up to {@code limit} provisioned namespaces whose rotation is due, skipping rows another holder leases. */
+  Future<List<NamespaceRecord>> leaseRotations(int limit, long leaseSeconds, String token);
+
+  /**
+   * Leases up to {@code limit} namespaces whose {@code expires} plus {@code expiryDelaySeconds} has passed, or that are
+   * already expiring (a removal that did not finish), and marks them expiring when {@code markExpiring} (a dry run
+   * does not, so claims still renew them).
+   */
+  Future<List<NamespaceRecord>> leaseExpiries(int limit, long expiryDelaySeconds, long leaseSeconds, String token,
+      boolean markExpiring);
+
+  /** Leases one namespace; {@code null} when it does not exist or another holder's lease is still valid. */
+  Future<NamespaceRecord> lease(String name, long leaseSeconds, String token);
+
+  /**
+   * Records a rotation done under the lease: {@code activeUser} now has {@code password} and is active; the next
+   * rotation is one interval on; the lease is released. {@code null} when the lease was lost or the namespace is
+   * being removed, and nothing changes.
+   */
+  Future<NamespaceRecord> completeRotation(String name, String token, int activeUser, String password,
+      long rotationSeconds);
+
+  /** Gives a lease back. */
+  Future<Void> release(String name, String token);
+
+  /** Marks a namespace as being removed: claims no longer renew it. {@code null} when it does not exist. */
+  Future<NamespaceRecord> markExpiring(String name);
+
+  /** Deletes the record of an expiring namespace held under the lease; false when not (any more) there. */
+  Future<Boolean> deleteExpired(String name, String token);
+
+  /** Every record (provisioned or not, passwords included) ordered by name, after {@code afterName}. */
+  Future<List<NamespaceRecord>> all(int limit, String afterName);
+
   /** Answers when the database can be reached and its schema is in place. */
   Future<Void> ping();
 }

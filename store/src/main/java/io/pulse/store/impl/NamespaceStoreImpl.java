@@ -24,6 +24,8 @@ final class NamespaceStoreImpl implements NamespaceStore {
 
   private static final Logger log = LoggerFactory.getLogger(NamespaceStoreImpl.class);
   private static final long MAX_RETRY_DELAY_MS = 30_000;
+  private static final int CLAIM_ATTEMPTS = 25;
+  private static final long CLAIM_RETRY_MS = 200;
 
   private final Vertx vertx;
   private final Pool pool;
@@ -61,6 +63,29 @@ final class NamespaceStoreImpl implements NamespaceStore {
   @Override
   public Future<NamespaceRecord> claim(String name, String expires, String contact, String password,
       long rotationSeconds) {
+    return claimOnce(name, expires, contact, password, rotationSeconds, CLAIM_ATTEMPTS);
+  }
+
+  /**
+   * A claim of a namespace that is being removed waits for the removal to finish (the row disappears and the claim
+   * creates it anew); after a few seconds it gives up with 503, which callers retry.
+   */
+  private Future<NamespaceRecord> claimOnce(String name, String expires, String contact, String password,
+      long rotationSeconds, int attemptsLeft) {
+    return claimRow(name, expires, contact, password, rotationSeconds).compose(record -> {
+      if (record != null) {
+        return Future.succeededFuture(record);
+      }
+      if (attemptsLeft <= 1) {
+        return PulseError.SERVICE_UNAVAILABLE.fail("Namespace '" + name + "' is being removed; claim it again shortly");
+      }
+      return vertx.timer(CLAIM_RETRY_MS).compose(t ->
+          claimOnce(name, expires, contact, password, rotationSeconds, attemptsLeft - 1));
+    });
+  }
+
+  private Future<NamespaceRecord> claimRow(String name, String expires, String contact, String password,
+      long rotationSeconds) {
     OffsetDateTime expiresAt;
     try {
       expiresAt = OffsetDateTime.parse(expires);
@@ -70,8 +95,8 @@ final class NamespaceStoreImpl implements NamespaceStore {
     if (password == null || password.isEmpty()) {
       return PulseError.INPUT_VALIDATION.fail("a new namespace needs a password");
     }
-    return query(Sql.CLAIM, Tuple.of(name, expiresAt, contact, password, (double) rotationSeconds))
-        .map(rows -> toRecord(rows.iterator().next()));
+    return records(Sql.CLAIM, Tuple.of(name, expiresAt, contact, password, (double) rotationSeconds))
+        .map(NamespaceStoreImpl::first);
   }
 
   @Override
@@ -96,6 +121,62 @@ final class NamespaceStoreImpl implements NamespaceStore {
       set.forEach(row -> records.add(toRecord(row)));
       return records;
     });
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> leaseRotations(int limit, long leaseSeconds, String token) {
+    return records(Sql.LEASE_ROTATIONS, Tuple.of(token, (double) leaseSeconds, limit));
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> leaseExpiries(int limit, long expiryDelaySeconds, long leaseSeconds,
+      String token, boolean markExpiring) {
+    return records(Sql.LEASE_EXPIRIES,
+        Tuple.of(token, (double) leaseSeconds, limit, (double) expiryDelaySeconds, markExpiring));
+  }
+
+  @Override
+  public Future<NamespaceRecord> lease(String name, long leaseSeconds, String token) {
+    return records(Sql.LEASE_ONE, Tuple.of(token, (double) leaseSeconds, name)).map(NamespaceStoreImpl::first);
+  }
+
+  @Override
+  public Future<NamespaceRecord> completeRotation(String name, String token, int activeUser, String password,
+      long rotationSeconds) {
+    return records(Sql.COMPLETE_ROTATION, Tuple.of(name, token, (short) activeUser, password, (double) rotationSeconds))
+        .map(NamespaceStoreImpl::first);
+  }
+
+  @Override
+  public Future<Void> release(String name, String token) {
+    return query(Sql.RELEASE, Tuple.of(name, token)).mapEmpty();
+  }
+
+  @Override
+  public Future<NamespaceRecord> markExpiring(String name) {
+    return records(Sql.MARK_EXPIRING, Tuple.of(name)).map(NamespaceStoreImpl::first);
+  }
+
+  @Override
+  public Future<Boolean> deleteExpired(String name, String token) {
+    return query(Sql.DELETE_EXPIRED, Tuple.of(name, token)).map(rows -> rows.rowCount() > 0);
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> all(int limit, String afterName) {
+    return records(Sql.ALL_AFTER, Tuple.of(limit, afterName == null ? "" : afterName));
+  }
+
+  private Future<List<NamespaceRecord>> records(String sql, Tuple args) {
+    return query(sql, args).map(set -> {
+      List<NamespaceRecord> records = new ArrayList<>(set.size());
+      set.forEach(row -> records.add(toRecord(row)));
+      return records;
+    });
+  }
+
+  private static NamespaceRecord first(List<NamespaceRecord> records) {
+    return records.isEmpty() ? null : records.get(0);
   }
 
   @Override
@@ -131,6 +212,8 @@ final class NamespaceStoreImpl implements NamespaceStore {
         row.getString("password_1"),
         row.getString("password_2"),
         row.getOffsetDateTime("next_rotation").toInstant(),
-        row.getBoolean("provisioned"));
+        row.getBoolean("provisioned"),
+        row.getBoolean("expiring"),
+        row.getInteger("rotations"));
   }
 }

@@ -7,7 +7,8 @@ final class Sql {
   }
 
   static final String COLUMNS =
-      "name, created, expires, contact, active_user, password_1, password_2, next_rotation, provisioned";
+      "name, created, expires, contact, active_user, password_1, password_2, next_rotation, provisioned, expiring, "
+          + "rotations";
 
   /**
    * Insert-or-update in one statement: concurrent first claims serialise on the row, the first insert wins and the
@@ -18,6 +19,8 @@ final class Sql {
           + "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) "
           + "ON CONFLICT (name) DO UPDATE SET expires = EXCLUDED.expires, "
           + "contact = COALESCE(EXCLUDED.contact, namespaces.contact), updated = now() "
+          // A namespace being removed is not renewed: no row comes back and the claim waits for the removal.
+          + "WHERE NOT namespaces.expiring "
           + "RETURNING " + COLUMNS;
 
   static final String MARK_PROVISIONED =
@@ -31,6 +34,43 @@ final class Sql {
   static final String LIST_AFTER =
       "SELECT " + COLUMNS + " FROM namespaces WHERE provisioned AND name > $2 "
           + "ORDER BY name LIMIT $1";
+
+  /** A lease is free when nobody holds it or its holder let it lapse (crashed or stalled). */
+  private static final String LEASE_FREE = "(lease_token IS NULL OR lease_until < now())";
+
+  private static final String TAKE_LEASE =
+      "UPDATE namespaces SET lease_token = $1, lease_until = now() + make_interval(secs => $2) ";
+
+  /** Due rotations, leased in one statement; rows another replica holds are skipped, not waited for. */
+  static final String LEASE_ROTATIONS = TAKE_LEASE
+      + "WHERE name IN (SELECT name FROM namespaces WHERE provisioned AND NOT expiring AND next_rotation <= now() "
+      + "AND " + LEASE_FREE + " ORDER BY next_rotation LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS;
+
+  /** Expired namespaces (expires plus the delay passed) and those already being removed, leased likewise. */
+  static final String LEASE_EXPIRIES = "UPDATE namespaces SET expiring = expiring OR $5, lease_token = $1, "
+      + "lease_until = now() + make_interval(secs => $2) "
+      + "WHERE name IN (SELECT name FROM namespaces WHERE (expiring OR expires + make_interval(secs => $4) < now()) "
+      + "AND " + LEASE_FREE + " ORDER BY expires LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS;
+
+  static final String LEASE_ONE = TAKE_LEASE + "WHERE name = $3 AND " + LEASE_FREE + " RETURNING " + COLUMNS;
+
+  static final String COMPLETE_ROTATION = "UPDATE namespaces SET active_user = $3, "
+      + "password_1 = CASE WHEN $3 = 1 THEN $4 ELSE password_1 END, "
+      + "password_2 = CASE WHEN $3 = 2 THEN $4 ELSE password_2 END, "
+      + "next_rotation = now() + make_interval(secs => $5), rotations = rotations + 1, "
+      + "lease_token = NULL, lease_until = NULL, updated = now() "
+      + "WHERE name = $1 AND lease_token = $2 AND NOT expiring AND active_user <> $3 RETURNING " + COLUMNS;
+
+  static final String RELEASE = "UPDATE namespaces SET lease_token = NULL, lease_until = NULL "
+      + "WHERE name = $1 AND lease_token = $2";
+
+  static final String MARK_EXPIRING = "UPDATE namespaces SET expiring = true, updated = now() WHERE name = $1 "
+      + "RETURNING " + COLUMNS;
+
+  static final String DELETE_EXPIRED = "DELETE FROM namespaces WHERE name = $1 AND expiring AND lease_token = $2";
+
+  /** Every record, passwords included, for reconciliation: paged by name. */
+  static final String ALL_AFTER = "SELECT " + COLUMNS + " FROM namespaces WHERE name > $2 ORDER BY name LIMIT $1";
 
   static final String PING = "SELECT 1 FROM namespaces LIMIT 1";
 

@@ -1,0 +1,380 @@
+package io.pulse.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.AuthenticationFailureException;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ShutdownSignalException;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Row;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Rotation, expiry, revocation, reconciliation, replicas and dry run, against the real broker and database with
+ * short intervals. Rotations are made due by moving {@code next_rotation} into the past, so each test decides when.
+ */
+@ExtendWith(VertxExtension.class)
+class LifecycleTest {
+
+  private static final Map<String, String> FAST = Map.of(
+      "PULSE_MAINTENANCE_INTERVAL", "300ms",
+      "PULSE_EXPIRY_DELAY", "0s",
+      "PULSE_RECONCILE_INTERVAL", "1h");
+
+  @Test
+  void rotationHandsOutTheStandbyUserAndRetiresTheOldPasswordOneRotationLater(Vertx vertx) throws Exception {
+    List<JsonObject> rabbitCalls = recordRabbitCalls(vertx);
+    try (RunningService service = RunningService.start(vertx, FAST)) {
+      String ns = TestEnv.unique("rot");
+      String first = service.claim(ns, null).bodyAsJsonObject().getString("connectionString");
+      assertTrue(first.contains(service.username(ns, 1) + ":"));
+
+      rabbitCalls.clear();
+      makeRotationDue(service, ns);
+      awaitRotations(service, ns, 1);
+      List<JsonObject> rotationCalls = callsFor(rabbitCalls, service.username(ns, 2));
+      assertEquals(1, rotationCalls.size(), "one management call per rotation: " + rotationCalls);
+      assertEquals("putUser", rotationCalls.get(0).getString("action"));
+
+      JsonObject reclaimed = service.claim(ns, null).bodyAsJsonObject();
+      String second = reclaimed.getString("connectionString");
+      assertTrue(second.contains(service.username(ns, 2) + ":"), "the standby user is now handed out");
+      Instant nextRotation = Instant.parse(reclaimed.getString("reclaimAt")).minus(Duration.ofMinutes(30));
+      assertEquals(Duration.ofHours(1).toSeconds(), Duration.between(Instant.now(), nextRotation).toSeconds(), 10,
+          "reclaimAt is the next rotation (an interval from now) plus half an interval");
+      TestEnv.connect(first).close();
+      TestEnv.connect(second).close();
+
+      makeRotationDue(service, ns);
+      awaitRotations(service, ns, 2);
+      assertThrows(AuthenticationFailureException.class, () -> TestEnv.connect(first).close(),
+          "the first password is refused after the second rotation");
+      TestEnv.connect(second).close();
+      String third = service.claim(ns, null).bodyAsJsonObject().getString("connectionString");
+      assertTrue(third.contains(service.username(ns, 1) + ":"));
+      assertNotEquals(first, third, "user 1 came back with a fresh password");
+      TestEnv.connect(third).close();
+    }
+  }
+
+  @Test
+  void expiryClosesConnectionsAndRemovesUsersQueuesExchangesAndTheRecord(Vertx vertx) throws Exception {
+    try (RunningService service = RunningService.start(vertx, FAST)) {
+      String ns = TestEnv.unique("exp");
+      String other = TestEnv.unique("keep");
+      String expires = Instant.now().plusSeconds(3).toString();
+      String credentials = service.claim(ns, new JsonObject().put("expires", expires)).bodyAsJsonObject()
+          .getString("connectionString");
+      AtomicReference<ShutdownSignalException> closed = new AtomicReference<>();
+      Connection connection = TestEnv.connect(credentials);
+      connection.addShutdownListener(closed::set);
+      Channel channel = connection.createChannel();
+      channel.exchangeDeclare("exchange/" + ns + "/events", "topic", true);
+      channel.queueDeclare("queue/" + ns + "/inbox", true, false, false, null);
+      declareForeignQueue(service, "queue/" + other + "/stays");
+
+      TestEnv.eventually(30, "namespace " + ns + " removed", () -> record(service, ns) == null);
+      TestEnv.eventually(10, "connection closed", () -> closed.get() != null);
+      assertTrue(closed.get().getMessage().contains("Pulse namespace " + ns + " expired"), closed.get().getMessage());
+      assertNull(TestEnv.user(service.client, service.username(ns, 1)));
+      assertNull(TestEnv.user(service.client, service.username(ns, 2)));
+      assertEquals(404, queue(service, "queue/" + ns + "/inbox"));
+      assertEquals(404, exchange(service, "exchange/" + ns + "/events"));
+      assertEquals(200, queue(service, "queue/" + other + "/stays"), "another namespace's queue is left alone");
+      assertEquals(404, service.get("/namespace/" + ns).statusCode());
+    }
+  }
+
+  @Test
+  void revocationRemovesANamespaceNowAndItCanBeClaimedAfresh(Vertx vertx) throws Exception {
+    try (RunningService service = RunningService.start(vertx, Map.of("PULSE_MAINTENANCE_INTERVAL", "1h"))) {
+      String ns = TestEnv.unique("rev");
+      String credentials = service.claim(ns, null).bodyAsJsonObject().getString("connectionString");
+      Connection connection = TestEnv.connect(credentials);
+      connection.createChannel().queueDeclare("queue/" + ns + "/q", false, false, false, null);
+
+      HttpResponse<Buffer> refused = service.request(io.vertx.core.http.HttpMethod.DELETE, "/namespace/" + ns,
+          service.token("pulse:namespace:someone-else")).send().await();
+      assertEquals(403, refused.statusCode());
+      assertNotNull(record(service, ns), "a refused revocation changes nothing");
+
+      HttpResponse<Buffer> revoked = service.request(io.vertx.core.http.HttpMethod.DELETE, "/namespace/" + ns,
+          service.token("pulse:namespace:" + ns)).send().await();
+      assertEquals(204, revoked.statusCode(), revoked.bodyAsString());
+      assertNull(record(service, ns));
+      assertNull(TestEnv.user(service.client, service.username(ns, 1)));
+      assertEquals(404, queue(service, "queue/" + ns + "/q"));
+      TestEnv.eventually(10, "connection closed", () -> !connection.isOpen());
+      assertThrows(AuthenticationFailureException.class, () -> TestEnv.connect(credentials).close());
+
+      HttpResponse<Buffer> again = service.request(io.vertx.core.http.HttpMethod.DELETE, "/namespace/" + ns,
+          service.token("pulse:namespace:" + ns)).send().await();
+      assertEquals(404, again.statusCode());
+      assertEquals("ResourceNotFound", again.bodyAsJsonObject().getString("code"));
+
+      String fresh = service.claim(ns, null).bodyAsJsonObject().getString("connectionString");
+      assertNotEquals(credentials, fresh);
+      TestEnv.connect(fresh).close();
+    }
+  }
+
+  @Test
+  void reconciliationRestoresUsersAndPermissionsDeletedBehindTheServicesBack(Vertx vertx) throws Exception {
+    Map<String, String> settings = Map.of("PULSE_MAINTENANCE_INTERVAL", "1h", "PULSE_RECONCILE_INTERVAL", "300ms");
+    try (RunningService service = RunningService.start(vertx, settings)) {
+      String ns = TestEnv.unique("rec");
+      String credentials = service.claim(ns, null).bodyAsJsonObject().getString("connectionString");
+      String user1 = service.username(ns, 1);
+      String permissionsPath = "/permissions/" + TestEnv.encode(service.vhost) + "/" + TestEnv.encode(user1);
+      TestEnv.management(service.client, "DELETE", "/users/" + TestEnv.encode(user1), null);
+      TestEnv.management(service.client, "DELETE", "/users/" + TestEnv.encode(service.username(ns, 2)), null);
+
+      TestEnv.eventually(30, "the issued credentials work again", () -> {
+        try {
+          TestEnv.connect(credentials).close();
+          return true;
+        } catch (Exception notYet) {
+          return false;
+        }
+      });
+      assertEquals("", TestEnv.user(service.client, service.username(ns, 2)).getString("password_hash"),
+          "the standby user came back without a password");
+      TestEnv.eventually(10, "permissions restored", () -> TestEnv.management(service.client, "GET",
+          permissionsPath, null).statusCode() == 200);
+
+      TestEnv.management(service.client, "PUT", permissionsPath,
+          new JsonObject().put("configure", ".*").put("write", ".*").put("read", ".*"));
+      TestEnv.eventually(30, "widened permissions narrowed back", () -> TestEnv.management(service.client, "GET",
+          permissionsPath, null).bodyAsJsonObject().getString("write").contains(ns));
+    }
+  }
+
+  @Test
+  void changedTemplatesAndTagsReachExistingUsers(Vertx vertx) {
+    try (RunningService service = RunningService.start(vertx, Map.of("PULSE_MAINTENANCE_INTERVAL", "1h"))) {
+      String ns = TestEnv.unique("tpl");
+      service.claim(ns, null);
+      service.deployment.undeploy().await();
+      Map<String, String> changed = new java.util.HashMap<>(service.config.values());
+      changed.put("PULSE_PERMISSION_READ", "^(queue/{ns}/.*|exchange/{ns}/.*|exchange/shared/.*)");
+      changed.put("PULSE_USER_TAGS", "pulse-managed");
+      changed.put("PULSE_RECONCILE_INTERVAL", "300ms");
+      PulseDeployment restarted = PulseDeployment.deploy(vertx, io.pulse.config.PulseConfig.fromMap(changed))
+          .await();
+      try {
+        String user = service.username(ns, 2);
+        TestEnv.eventually(30, "new template and tags applied", () -> {
+          JsonObject permissions = TestEnv.management(service.client, "GET", "/permissions/"
+              + TestEnv.encode(service.vhost) + "/" + TestEnv.encode(user), null).bodyAsJsonObject();
+          JsonObject found = TestEnv.user(service.client, user);
+          return permissions.getString("read").contains("exchange/shared/")
+              && found.getValue("tags").toString().contains("pulse-managed");
+        });
+        assertEquals("", TestEnv.user(service.client, user).getString("password_hash"), "still on standby");
+      } finally {
+        restarted.undeploy().await();
+      }
+    }
+  }
+
+  @Test
+  void anExpiryThatFailsHalfWayIsFinishedByALaterSweep(Vertx vertx) throws Exception {
+    AtomicBoolean failing = new AtomicBoolean(true);
+    AtomicInteger injected = new AtomicInteger();
+    String ns = TestEnv.unique("half");
+    // Fault injection on the bus: the rabbit verticle's deleteQueue for this namespace fails while 'failing' holds.
+    vertx.eventBus().addInboundInterceptor(ctx -> {
+      Message<Object> message = ctx.message();
+      if (failing.get() && RabbitAdmin.ADDRESS.equals(message.address())
+          && "deleteQueue".equals(message.headers().get("action"))
+          && String.valueOf(message.body()).contains("queue/" + ns + "/")) {
+        injected.incrementAndGet();
+        message.fail(503, "injected failure");
+        return;
+      }
+      ctx.next();
+    });
+    try (RunningService service = RunningService.start(vertx, FAST)) {
+      String credentials = service.claim(ns, new JsonObject().put("expires", Instant.now().plusSeconds(2).toString()))
+          .bodyAsJsonObject().getString("connectionString");
+      try (Connection connection = TestEnv.connect(credentials)) {
+        connection.createChannel().queueDeclare("queue/" + ns + "/a", true, false, false, null);
+      }
+      TestEnv.eventually(30, "the injected failure hit", () -> injected.get() > 0);
+      Row half = record(service, ns);
+      assertNotNull(half, "the record stays while the removal is unfinished");
+      assertTrue(half.getBoolean("expiring"));
+      TestEnv.eventually(10, "users removed before the failure",
+          () -> TestEnv.user(service.client, service.username(ns, 1)) == null);
+      HttpResponse<Buffer> claim = service.claim(ns, null);
+      assertEquals(503, claim.statusCode(), "a claim does not revive a namespace being removed: "
+          + claim.bodyAsString());
+
+      failing.set(false);
+      TestEnv.eventually(30, "a later sweep finished", () -> record(service, ns) == null);
+      assertEquals(404, queue(service, "queue/" + ns + "/a"));
+      assertTrue(TestEnv.users(service.client, service.userPrefix + ns + "-").isEmpty());
+    }
+  }
+
+  @Test
+  void twoReplicasOnOneDatabaseRotateEachNamespaceExactlyOnce(Vertx vertx) {
+    Vertx other = Vertx.vertx();
+    List<JsonObject> callsHere = recordRabbitCalls(vertx);
+    List<JsonObject> callsThere = recordRabbitCalls(other);
+    Map<String, String> settings = Map.of("PULSE_MAINTENANCE_INTERVAL", "200ms", "PULSE_RECONCILE_INTERVAL", "1h");
+    try (RunningService service = RunningService.start(vertx, settings)) {
+      Map<String, String> same = new java.util.HashMap<>(service.config.values());
+      PulseDeployment replica = PulseDeployment.deploy(other, io.pulse.config.PulseConfig.fromMap(same)).await();
+      try {
+        String stem = TestEnv.unique("two");
+        int count = 30;
+        for (int i = 0; i < count; i++) {
+          assertEquals(200, service.claim(stem + "-" + i, null).statusCode());
+        }
+        TestEnv.sql(vertx, service.database,
+            "UPDATE namespaces SET next_rotation = now() - interval '1 second' WHERE name LIKE $1", stem + "-%");
+        TestEnv.eventually(60, "every namespace rotated", () -> TestEnv.sql(vertx, service.database,
+            "SELECT 1 FROM namespaces WHERE name LIKE $1 AND rotations = 0", stem + "-%").isEmpty());
+        // Several more sweeps of both replicas: nothing may rotate again.
+        sleep(1500);
+        List<Row> rows = TestEnv.sql(vertx, service.database,
+            "SELECT rotations, active_user FROM namespaces WHERE name LIKE $1", stem + "-%");
+        assertEquals(count, rows.size());
+        rows.forEach(row -> {
+          assertEquals(1, (int) row.getInteger("rotations"));
+          assertEquals(2, (int) row.getShort("active_user"));
+        });
+        for (int i = 0; i < count; i++) {
+          String user = service.username(stem + "-" + i, 2);
+          assertEquals(1, rotations(callsHere, user).size() + rotations(callsThere, user).size(),
+              "exactly one password reset of " + user + " across both replicas");
+        }
+      } finally {
+        replica.undeploy().await();
+      }
+    } finally {
+      other.close().await();
+    }
+  }
+
+  @Test
+  void aDryRunLogsInsteadOfRemovingButStillRotates(Vertx vertx) throws Exception {
+    List<JsonObject> rabbitCalls = recordRabbitCalls(vertx);
+    Map<String, String> settings = new java.util.HashMap<>(FAST);
+    settings.put("PULSE_DRY_RUN", "true");
+    try (RunningService service = RunningService.start(vertx, settings)) {
+      String ns = TestEnv.unique("dry");
+      String credentials = service.claim(ns, new JsonObject().put("expires", Instant.now().plusSeconds(1).toString()))
+          .bodyAsJsonObject().getString("connectionString");
+      Connection connection = TestEnv.connect(credentials);
+      connection.createChannel().queueDeclare("queue/" + ns + "/kept", false, false, false, null);
+      TestEnv.eventually(30, "two expiry sweeps looked at the namespace", () -> rabbitCalls.stream()
+          .filter(call -> "listQueueNames".equals(call.getString("action"))
+              && call.getJsonObject("body").encode().contains("queue/" + ns))
+          .count() >= 2);
+      assertTrue(connection.isOpen(), "its connection stays open");
+      assertNotNull(TestEnv.user(service.client, service.username(ns, 1)), "its users stay");
+      assertEquals(200, queue(service, "queue/" + ns + "/kept"), "its queues stay");
+      Row row = record(service, ns);
+      assertNotNull(row, "its record stays");
+      assertEquals(false, row.getBoolean("expiring"), "and it is not even marked");
+      assertEquals(200, service.claim(ns, null).statusCode(), "so it can still be claimed");
+
+      makeRotationDue(service, ns);
+      awaitRotations(service, ns, 1);
+      connection.close();
+    }
+  }
+
+  // --- helpers --------------------------------------------------------------------------------------------
+
+  private static void makeRotationDue(RunningService service, String ns) {
+    TestEnv.sql(service.vertx, service.database,
+        "UPDATE namespaces SET next_rotation = now() - interval '1 second' WHERE name = $1", ns);
+  }
+
+  private static void awaitRotations(RunningService service, String ns, int rotations) {
+    TestEnv.eventually(30, ns + " rotated " + rotations + " time(s)", () -> {
+      Row row = record(service, ns);
+      return row != null && row.getInteger("rotations") >= rotations;
+    });
+    assertEquals(rotations, (int) record(service, ns).getInteger("rotations"));
+  }
+
+  private static Row record(RunningService service, String ns) {
+    List<Row> rows = TestEnv.sql(service.vertx, service.database,
+        "SELECT rotations, active_user, expiring FROM namespaces WHERE name = $1", ns);
+    return rows.isEmpty() ? null : rows.get(0);
+  }
+
+  private static int queue(RunningService service, String name) {
+    return TestEnv.management(service.client, "GET", "/queues/" + TestEnv.encode(service.vhost) + "/"
+        + TestEnv.encode(name), null).statusCode();
+  }
+
+  private static int exchange(RunningService service, String name) {
+    return TestEnv.management(service.client, "GET", "/exchanges/" + TestEnv.encode(service.vhost) + "/"
+        + TestEnv.encode(name), null).statusCode();
+  }
+
+  private static void declareForeignQueue(RunningService service, String name) {
+    TestEnv.management(service.client, "PUT", "/queues/" + TestEnv.encode(service.vhost) + "/" + TestEnv.encode(name),
+        new JsonObject().put("durable", false).put("auto_delete", false));
+  }
+
+  /** Every call to the rabbit verticle sent from this Vert.x: {@code {"action", "body"}}. */
+  private static List<JsonObject> recordRabbitCalls(Vertx vertx) {
+    List<JsonObject> calls = new CopyOnWriteArrayList<>();
+    vertx.eventBus().addOutboundInterceptor(ctx -> {
+      Message<Object> message = ctx.message();
+      if (RabbitAdmin.ADDRESS.equals(message.address()) && message.body() instanceof JsonObject) {
+        calls.add(new JsonObject().put("action", message.headers().get("action")).put("body", message.body()));
+      }
+      ctx.next();
+    });
+    return calls;
+  }
+
+  private static List<JsonObject> callsFor(List<JsonObject> calls, String user) {
+    return calls.stream().filter(call -> user.equals(call.getJsonObject("body").getString("name"))
+        || user.equals(call.getJsonObject("body").getString("user"))).toList();
+  }
+
+  /** putUser calls that set a password on {@code user}: rotations (provisioning puts the standby user without one). */
+  private static List<JsonObject> rotations(List<JsonObject> calls, String user) {
+    return callsFor(calls, user).stream().filter(call -> "putUser".equals(call.getString("action"))
+        && call.getJsonObject("body").getString("password") != null).toList();
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
