@@ -85,9 +85,7 @@ class LifecycleTest {
     try (RunningService service = RunningService.start(vertx, FAST)) {
       String ns = TestEnv.unique("exp");
       String other = TestEnv.unique("keep");
-      String expires = Instant.now().plusSeconds(3).toString();
-      String credentials = service.claim(ns, new JsonObject().put("expires", expires)).bodyAsJsonObject()
-          .getString("connectionString");
+      String credentials = service.claim(ns, null).bodyAsJsonObject().getString("connectionString");
       AtomicReference<ShutdownSignalException> closed = new AtomicReference<>();
       Connection connection = TestEnv.connect(credentials);
       connection.addShutdownListener(closed::set);
@@ -95,6 +93,12 @@ class LifecycleTest {
       channel.exchangeDeclare("exchange/" + ns + "/events", "topic", true);
       channel.queueDeclare("queue/" + ns + "/inbox", true, false, false, null);
       declareForeignQueue(service, "queue/" + other + "/stays");
+      // The management API lists a new connection only after its next statistics round (up to 5 s).
+      TestEnv.eventually(30, "the broker lists the connection", () -> TestEnv.management(service.client, "GET",
+          "/vhosts/" + TestEnv.encode(service.vhost) + "/connections", null).bodyAsString()
+          .contains(service.username(ns, 1)));
+      TestEnv.sql(service.vertx, service.database,
+          "UPDATE namespaces SET expires = now() - interval '1 second' WHERE name = $1", ns);
 
       TestEnv.eventually(30, "namespace " + ns + " removed", () -> record(service, ns) == null);
       TestEnv.eventually(10, "connection closed", () -> closed.get() != null);

@@ -204,7 +204,7 @@ final class Lifecycle {
           drifted.add(record);
         }
       }
-      Future<Integer> fixed = forEach(drifted, record -> repair(record.name(), users, permissions));
+      Future<Integer> fixed = forEach(drifted, record -> repair(record.name()));
       if (page.size() < PAGE) {
         return fixed.map(n -> repaired + n);
       }
@@ -239,36 +239,46 @@ final class Lifecycle {
         && expected.getString("read").equals(actual.getString("read"));
   }
 
-  /** Under a lease, so a rotation cannot interleave: re-reads the record and puts both users as it says. */
-  private Future<Boolean> repair(String name, Map<String, JsonObject> users, Map<String, JsonObject> permissions) {
+  /**
+   * Under a lease, so a rotation cannot interleave: re-reads the record and the two users from the broker (the
+   * sweep's listing may predate a rotation) and puts back only what still differs.
+   */
+  private Future<Boolean> repair(String name) {
     String token = UUID.randomUUID().toString();
     return store.lease(name, LEASE_SECONDS, token).compose(record -> {
       if (record == null || record.expiring() || !record.provisioned()) {
         return record == null ? Future.succeededFuture(false) : store.release(name, token).map(false);
       }
-      List<Future<Void>> puts = new ArrayList<>();
+      List<Future<Boolean>> users = new ArrayList<>();
       for (int n = 1; n <= 2; n++) {
-        String user = credentials.username(name, n);
-        if (!userInStep(record, n, users)) {
-          puts.add(rabbit.putUser(user, record.password(n), config.userTags()));
-        }
+        users.add(repairUser(record, n));
       }
-      return Future.all(puts).compose(v -> {
-        List<Future<Void>> grants = new ArrayList<>();
-        for (int n = 1; n <= 2; n++) {
-          if (!permissionsInStep(name, n, permissions) || !users.containsKey(credentials.username(name, n))) {
-            grants.add(rabbit.putPermissions(config.vhost(), credentials.username(name, n),
-                credentials.permissions(name)));
-          }
+      return Future.all(users).map(all -> {
+        boolean changed = false;
+        for (int i = 0; i < users.size(); i++) {
+          changed |= all.<Boolean>resultAt(i);
         }
-        return Future.all(grants);
-      }).map(v -> {
-        log.info("Reconciled namespace {}: RabbitMQ users and permissions restored from the database", name);
-        return true;
+        if (changed) {
+          log.info("Reconciled namespace {}: RabbitMQ users and permissions restored from the database", name);
+        }
+        return changed;
       }).eventually(() -> store.release(name, token));
     }).recover(e -> {
       log.warn("Reconciliation of {} failed; the next sweep retries: {}", name, e.getMessage());
       return Future.succeededFuture(false);
+    });
+  }
+
+  private Future<Boolean> repairUser(NamespaceRecord record, int n) {
+    String user = credentials.username(record.name(), n);
+    return rabbit.getUser(user).compose(current -> {
+      Future<Boolean> put = current != null && userInStep(record, n, Map.of(user, current))
+          ? Future.succeededFuture(false)
+          : rabbit.putUser(user, record.password(n), config.userTags()).map(true);
+      return put.compose(userChanged -> rabbit.getPermissions(config.vhost(), user).compose(permissions ->
+          permissions != null && permissionsInStep(record.name(), n, Map.of(user, permissions))
+              ? Future.succeededFuture(userChanged)
+              : rabbit.putPermissions(config.vhost(), user, credentials.permissions(record.name())).map(true)));
     });
   }
 

@@ -41,6 +41,12 @@ public interface RabbitAdmin {
   /** Every user: {@code [{"name", "password_hash", "hashing_algorithm", "tags"}]}. */
   Future<JsonArray> listUsers();
 
+  /** One user ({@code {"name", "password_hash", "hashing_algorithm", "tags"}}), or {@code null} when there is none. */
+  Future<JsonObject> getUser(String name);
+
+  /** One user's permissions on a vhost ({@code {"configure", "write", "read"}}), or {@code null} when it has none. */
+  Future<JsonObject> getPermissions(String vhost, String user);
+
   /** Every user's permissions on a vhost: {@code [{"user", "configure", "write", "read"}]}. */
   Future<JsonArray> listPermissions(String vhost);
 

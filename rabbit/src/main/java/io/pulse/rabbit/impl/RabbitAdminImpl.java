@@ -79,6 +79,19 @@ final class RabbitAdminImpl implements RabbitAdmin {
   }
 
   @Override
+  public Future<JsonObject> getUser(String name) {
+    return call(HttpMethod.GET, "/users/" + encode(name), null, "read user " + name, 404)
+        .map(response -> response.statusCode() == 404 ? null : response.bodyAsJsonObject());
+  }
+
+  @Override
+  public Future<JsonObject> getPermissions(String vhost, String user) {
+    return call(HttpMethod.GET, "/permissions/" + encode(vhost) + "/" + encode(user), null,
+        "read permissions of " + user + " on vhost " + vhost, 404)
+        .map(response -> response.statusCode() == 404 ? null : response.bodyAsJsonObject());
+  }
+
+  @Override
   public Future<JsonArray> listPermissions(String vhost) {
     return call(HttpMethod.GET, "/vhosts/" + encode(vhost) + "/permissions", null,
         "list permissions on vhost " + vhost).map(HttpResponse::bodyAsJsonArray);
