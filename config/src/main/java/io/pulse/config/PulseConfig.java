@@ -1,5 +1,6 @@
 package io.pulse.config;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -53,6 +54,9 @@ public record PulseConfig(
     String jwtPublicKey,
     String jwtIssuer,
     String jwtAudience,
+    URI rootUrl,
+    List<StaticClient> staticClients,
+    URI taskclusterRootUrl,
     Duration maintenanceInterval,
     Duration expiryDelay,
     Duration reconcileInterval,
@@ -87,6 +91,9 @@ public record PulseConfig(
     d.put("PULSE_JWT_PUBLIC_KEY", null);
     d.put("PULSE_JWT_ISSUER", null);
     d.put("PULSE_JWT_AUDIENCE", null);
+    d.put("PULSE_ROOT_URL", null);
+    d.put("PULSE_STATIC_CLIENTS", null);
+    d.put("PULSE_TASKCLUSTER_ROOT_URL", null);
     d.put("PULSE_MAINTENANCE_INTERVAL", "1m");
     d.put("PULSE_EXPIRY_DELAY", "1h");
     d.put("PULSE_RECONCILE_INTERVAL", "10m");
@@ -95,7 +102,8 @@ public record PulseConfig(
   }
 
   /** Keys whose values are secrets: never logged, never shown. */
-  public static final List<String> SECRET_KEYS = List.of("PULSE_RABBIT_PASSWORD", "PULSE_JWT_SECRET", "PULSE_DB_URL");
+  public static final List<String> SECRET_KEYS = List.of("PULSE_RABBIT_PASSWORD", "PULSE_JWT_SECRET", "PULSE_DB_URL",
+      "PULSE_STATIC_CLIENTS");
 
   private static final Pattern NAMESPACE_PREFIX = Pattern.compile("[A-Za-z0-9_-]{0,63}");
   private static final Pattern USERNAME_PREFIX = Pattern.compile("[A-Za-z0-9_.:@/-]{0,64}");
@@ -153,6 +161,9 @@ public record PulseConfig(
         jwtPublicKey,
         v.get("PULSE_JWT_ISSUER"),
         v.get("PULSE_JWT_AUDIENCE"),
+        rootUrl(v, "PULSE_ROOT_URL"),
+        StaticClient.parse(v.get("PULSE_STATIC_CLIENTS")),
+        rootUrl(v, "PULSE_TASKCLUSTER_ROOT_URL"),
         atLeast(v, "PULSE_MAINTENANCE_INTERVAL", Duration.ofMillis(100)),
         atLeast(v, "PULSE_EXPIRY_DELAY", Duration.ZERO),
         atLeast(v, "PULSE_RECONCILE_INTERVAL", Duration.ofMillis(100)),
@@ -216,6 +227,11 @@ public record PulseConfig(
       String key = String.valueOf(k);
       if (!DEFAULTS.containsKey(key)) {
         throw new ConfigException(key, "unknown setting in " + path);
+      }
+      if (value instanceof List && key.equals("PULSE_STATIC_CLIENTS")) {
+        // The same list as the variable's JSON text; StaticClient.parse checks it.
+        result.put(key, new JsonArray((List<?>) value).encode());
+        return;
       }
       if (value instanceof Map || value instanceof List && !key.equals("PULSE_USER_TAGS")) {
         throw new ConfigException(key, "must be a single value in " + path);
@@ -281,6 +297,18 @@ public record PulseConfig(
     } catch (URISyntaxException e) {
       throw new ConfigException(key, "is not a valid URL, got " + shown);
     }
+  }
+
+  /** An http(s) root URL such as https://tc.example.com, without a trailing slash ({@code null}: unset). */
+  private static URI rootUrl(Map<String, String> v, String key) {
+    if (v.get(key) == null) {
+      return null;
+    }
+    URI uri = uri(v, key, "http", "https");
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      throw new ConfigException(key, "must be a root URL without query or fragment, such as https://tc.example.com");
+    }
+    return URI.create(uri.toString().replaceAll("/+$", ""));
   }
 
   private static String dbUrl(String text) {

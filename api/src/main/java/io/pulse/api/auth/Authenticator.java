@@ -11,7 +11,9 @@ import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import io.vertx.ext.web.RoutingContext;
 
+import java.net.URI;
 import java.security.KeyFactory;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
@@ -24,17 +26,32 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns a request's credentials into a {@link Caller}. No credentials: the anonymous caller with no scopes.
  * {@code Authorization: Bearer <JWT>}: HS256 with PULSE_JWT_SECRET, or RS256/ES256 with PULSE_JWT_PUBLIC_KEY;
- * the {@code scopes} claim is the scope set and {@code sub} the caller's name. Anything wrong with the token is
- * AuthenticationFailed (401).
+ * the {@code scopes} claim is the scope set and {@code sub} the caller's name. {@code Authorization: Hawk ...}:
+ * Taskcluster credentials, checked here for PULSE_STATIC_CLIENTS ({@link HawkVerifier}) and otherwise by the
+ * Taskcluster deployment at PULSE_TASKCLUSTER_ROOT_URL ({@link RemoteHawk}). Anything wrong with the credentials
+ * is AuthenticationFailed (401).
  */
 public final class Authenticator {
 
   private static final Logger log = LoggerFactory.getLogger(Authenticator.class);
 
   private final JWTAuth jwt;
+  private final HawkVerifier hawk;
+  private final RemoteHawk remoteHawk;
+  private final URI rootUrl;
 
-  private Authenticator(JWTAuth jwt) {
+  private Authenticator(JWTAuth jwt, Vertx vertx, PulseConfig config) {
     this.jwt = jwt;
+    this.hawk = new HawkVerifier(config.staticClients());
+    this.remoteHawk = config.taskclusterRootUrl() == null ? null : new RemoteHawk(vertx, config.taskclusterRootUrl());
+    this.rootUrl = config.rootUrl();
+  }
+
+  public Future<Void> close() {
+    if (remoteHawk != null) {
+      remoteHawk.close();
+    }
+    return Future.succeededFuture();
   }
 
   public static Authenticator create(Vertx vertx, PulseConfig config) {
@@ -48,7 +65,7 @@ public final class Authenticator {
     }
     if (keys.isEmpty()) {
       log.warn("Neither PULSE_JWT_SECRET nor PULSE_JWT_PUBLIC_KEY is set: bearer tokens are refused");
-      return new Authenticator(null);
+      return new Authenticator(null, vertx, config);
     }
     JWTOptions checks = new JWTOptions().setLeeway(30);
     if (config.jwtIssuer() != null) {
@@ -59,18 +76,23 @@ public final class Authenticator {
     }
     JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(checks);
     keys.forEach(options::addPubSecKey);
-    return new Authenticator(JWTAuth.create(vertx, options));
+    return new Authenticator(JWTAuth.create(vertx, options), vertx, config);
   }
 
-  public Future<Caller> authenticate(HttpServerRequest request) {
+  /** The caller of a request; the body (read by then) is needed for a Hawk payload hash. */
+  public Future<Caller> authenticate(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
     String header = request.getHeader("Authorization");
     if (header == null || header.isBlank()) {
       return Future.succeededFuture(Caller.ANONYMOUS);
     }
+    if (Hawk.isHawk(header)) {
+      return authenticateHawk(ctx, header);
+    }
     String[] parts = header.trim().split("\\s+", 2);
     if (!parts[0].equalsIgnoreCase("Bearer") || parts.length < 2) {
       return PulseError.AUTHENTICATION_FAILED.fail("Unsupported Authorization scheme '" + parts[0]
-          + "': send 'Authorization: Bearer <JWT>'");
+          + "': send 'Authorization: Bearer <JWT>' or Taskcluster credentials ('Authorization: Hawk ...')");
     }
     if (jwt == null) {
       return PulseError.AUTHENTICATION_FAILED.fail("Bearer tokens are not accepted: this service has no JWT key"
@@ -97,6 +119,95 @@ public final class Authenticator {
           String sub = user.principal().getString("sub", "unnamed");
           return Future.succeededFuture(new Caller("jwt:" + sub, List.copyOf(scopes)));
         });
+  }
+
+  private Future<Caller> authenticateHawk(RoutingContext ctx, String authorization) {
+    long now = System.currentTimeMillis();
+    HawkVerifier.Request request = hawkRequest(ctx, authorization, rootUrl);
+    Hawk.Header header;
+    try {
+      header = HawkVerifier.parseFresh(authorization, now);
+      if (hawk.knows(header)) {
+        return Future.succeededFuture(hawk.verify(request, now));
+      }
+    } catch (Hawk.HawkException e) {
+      log.info("Hawk credentials refused on {} {}: {}", request.method(), request.resource(), e.getMessage());
+      return PulseError.AUTHENTICATION_FAILED.fail(e.getMessage());
+    }
+    if (remoteHawk == null) {
+      return PulseError.AUTHENTICATION_FAILED.fail("Unknown clientId '" + HawkVerifier.permanentClientId(header)
+          + "': this service knows only the clients in PULSE_STATIC_CLIENTS");
+    }
+    return remoteHawk.authenticate(request).compose(caller -> {
+      try {
+        HawkVerifier.checkPayload(header, request);
+        return Future.succeededFuture(caller);
+      } catch (Hawk.HawkException e) {
+        return PulseError.AUTHENTICATION_FAILED.fail(e.getMessage());
+      }
+    });
+  }
+
+  /**
+   * What the client signed. With PULSE_ROOT_URL, the public host and port are the root URL's and its path is put
+   * before the request's (a proxy may strip it); without it, the Host header gives the host, and the port is
+   * X-Forwarded-Port, else 443 for X-Forwarded-Proto https, else the Host header's, else the connection's default.
+   */
+  static HawkVerifier.Request hawkRequest(RoutingContext ctx, String authorization, URI rootUrl) {
+    HttpServerRequest request = ctx.request();
+    String resource = request.uri();
+    if (resource.startsWith("http://") || resource.startsWith("https://")) {
+      int slash = resource.indexOf('/', resource.indexOf("//") + 2);
+      resource = slash < 0 ? "/" : resource.substring(slash);
+    }
+    String host;
+    int port;
+    if (rootUrl != null) {
+      resource = (rootUrl.getRawPath() == null ? "" : rootUrl.getRawPath()) + resource;
+      host = rootUrl.getHost();
+      port = rootUrl.getPort() != -1 ? rootUrl.getPort() : "https".equalsIgnoreCase(rootUrl.getScheme()) ? 443 : 80;
+    } else {
+      String hostHeader = request.getHeader("Host");
+      if (hostHeader == null && request.authority() != null) {
+        // HTTP/2 carries the host in :authority
+        hostHeader = request.authority().toString();
+      }
+      hostHeader = hostHeader == null ? "" : hostHeader.trim();
+      int colon = hostHeader.lastIndexOf(':');
+      Integer hostPort = null;
+      if (colon > hostHeader.lastIndexOf(']') && colon >= 0) {
+        hostPort = parsePort(hostHeader.substring(colon + 1));
+        hostHeader = hostHeader.substring(0, colon);
+      }
+      host = hostHeader;
+      Integer forwardedPort = parsePort(first(request.getHeader("X-Forwarded-Port")));
+      String forwardedProto = first(request.getHeader("X-Forwarded-Proto"));
+      if (forwardedPort != null) {
+        port = forwardedPort;
+      } else if ("https".equalsIgnoreCase(forwardedProto)) {
+        port = 443;
+      } else if (hostPort != null) {
+        port = hostPort;
+      } else {
+        port = request.isSSL() ? 443 : 80;
+      }
+    }
+    byte[] body = ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    return new HawkVerifier.Request(request.method().name(), resource, host, port, authorization,
+        request.getHeader("Content-Type"), body);
+  }
+
+  /** The first of a proxy header's comma-separated values (the client-facing hop). */
+  private static String first(String value) {
+    return value == null ? null : value.split(",", 2)[0].trim();
+  }
+
+  private static Integer parsePort(String text) {
+    if (text == null || !text.matches("\\d{1,5}")) {
+      return null;
+    }
+    int port = Integer.parseInt(text);
+    return port > 0 && port <= 65535 ? port : null;
   }
 
   /** The library's reason, which names the failed check (expired, signature, issuer...) and never the token. */

@@ -3,6 +3,7 @@ package io.pulse.api.impl;
 import io.pulse.api.NamespaceService;
 import io.pulse.api.auth.Authenticator;
 import io.pulse.api.auth.Caller;
+import io.pulse.api.auth.Hawk;
 import io.pulse.api.auth.Scopes;
 import io.pulse.config.PulseConfig;
 import io.pulse.config.PulseError;
@@ -86,7 +87,8 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return authenticator == null ? closed : closed.eventually(authenticator::close);
   }
 
   private void ping(RoutingContext ctx) {
@@ -169,7 +171,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private Future<Caller> authorize(RoutingContext ctx, JsonObject required) {
-    return authenticator.authenticate(ctx.request()).compose(caller -> {
+    return authenticator.authenticate(ctx).compose(caller -> {
       Object missing = Scopes.unsatisfied(caller.scopes(), required);
       if (missing == null) {
         return Future.succeededFuture(caller);
@@ -220,7 +222,8 @@ public final class HttpVerticle extends VerticleBase {
       body.put("requestInfo", info.toJson());
     }
     if (status == 401) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      ctx.response().putHeader("WWW-Authenticate",
+          Hawk.isHawk(ctx.request().getHeader("Authorization")) ? "hawk" : "Bearer");
     }
     ctx.response().setStatusCode(status).end(body.encode());
   }
