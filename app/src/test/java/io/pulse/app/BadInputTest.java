@@ -69,6 +69,13 @@ class BadInputTest {
   // --- the body ---------------------------------------------------------------------------------------------
 
   @Test
+  void theNamespaceOwningTheEventsExchangeCannotBeClaimed() {
+    // The default PULSE_EVENTS_EXCHANGE is exchange/pulse/v1/queue-events: a namespace 'pulse' could write to it.
+    assertError(claimRaw(service, "pulse", "{}"), 400, "InvalidNamespace", "reserved");
+    assertNothingLeft(service, "pulse");
+  }
+
+  @Test
   void malformedJsonIsMalformedPayload() {
     String ns = TestEnv.unique("malformed");
     JsonObject body = assertError(claimRaw(service, ns, "{\"expires\": "), 400, "MalformedPayload", "JSON");

@@ -117,8 +117,9 @@ class ClaimNamespaceTest {
     String ns = TestEnv.unique("amqp");
     String other = TestEnv.unique("other");
     String connectionString = service.claim(ns, null).bodyAsJsonObject().getString("connectionString");
+    assertEquals(200, service.claim(other, null).statusCode());
 
-    // Another tenant's exchange and queue, made by the broker admin.
+    // Another namespace's exchange and queue, made by the broker admin.
     try (Connection admin = TestEnv.connect(TestEnv.amqpUrl(service.vhost)
         .replace("amqp://", "amqp://" + TestEnv.ADMIN_USER + ":" + TestEnv.ADMIN_PASSWORD + "@"));
         Channel channel = admin.createChannel()) {

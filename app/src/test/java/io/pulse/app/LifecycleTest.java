@@ -85,6 +85,7 @@ class LifecycleTest {
     try (RunningService service = RunningService.start(vertx, FAST)) {
       String ns = TestEnv.unique("exp");
       String other = TestEnv.unique("keep");
+      service.claim(other, null);
       String credentials = service.claim(ns, null).bodyAsJsonObject().getString("connectionString");
       AtomicReference<ShutdownSignalException> closed = new AtomicReference<>();
       Connection connection = TestEnv.connect(credentials);

@@ -68,6 +68,8 @@ final class RunningService implements AutoCloseable {
     settings.put("PULSE_JWT_SECRET", TestEnv.JWT_SECRET);
     settings.put("PULSE_DB_TIMEOUT", "3s");
     settings.put("PULSE_RABBIT_TIMEOUT", "3s");
+    // The monitor deletes orphans of the vhost; only the tests about it let it sweep.
+    settings.put("PULSE_MONITOR_INTERVAL", "1h");
     settings.putAll(overrides);
     PulseConfig config = PulseConfig.fromMap(settings);
     PulseDeployment deployment = PulseDeployment.deploy(vertx, config).await();

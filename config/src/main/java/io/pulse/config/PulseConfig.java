@@ -61,6 +61,19 @@ public record PulseConfig(
     Duration expiryDelay,
     Duration reconcileInterval,
     boolean dryRun,
+    Duration monitorInterval,
+    long monitorAlertThreshold,
+    long monitorDeleteThreshold,
+    Duration monitorAlertAfter,
+    Duration monitorReminderInterval,
+    Duration connectionMaxLifetime,
+    String eventsExchange,
+    String smtpHost,
+    int smtpPort,
+    String smtpUser,
+    String smtpPassword,
+    String smtpFrom,
+    String smtpStarttls,
     Map<String, String> values) {
 
   /** Every key and its default ({@code null}: unset). The README's configuration table lists the same. */
@@ -98,11 +111,25 @@ public record PulseConfig(
     d.put("PULSE_EXPIRY_DELAY", "1h");
     d.put("PULSE_RECONCILE_INTERVAL", "10m");
     d.put("PULSE_DRY_RUN", "false");
+    d.put("PULSE_MONITOR_INTERVAL", "60s");
+    d.put("PULSE_MONITOR_ALERT_THRESHOLD", "4000");
+    d.put("PULSE_MONITOR_DELETE_THRESHOLD", "8000");
+    d.put("PULSE_MONITOR_ALERT_AFTER", "0s");
+    d.put("PULSE_MONITOR_REMINDER_INTERVAL", "1d");
+    d.put("PULSE_CONNECTION_MAX_LIFETIME", "72h");
+    d.put("PULSE_EVENTS_EXCHANGE", "exchange/pulse/v1/queue-events");
+    d.put("PULSE_SMTP_HOST", null);
+    d.put("PULSE_SMTP_PORT", "25");
+    d.put("PULSE_SMTP_USER", null);
+    d.put("PULSE_SMTP_PASSWORD", null);
+    d.put("PULSE_SMTP_FROM", "pulse@localhost");
+    d.put("PULSE_SMTP_STARTTLS", "optional");
     DEFAULTS = Collections.unmodifiableMap(d);
   }
 
   /** Keys whose values are secrets: never logged, never shown. */
   public static final List<String> SECRET_KEYS = List.of("PULSE_RABBIT_PASSWORD", "PULSE_JWT_SECRET", "PULSE_DB_URL",
+      "PULSE_SMTP_PASSWORD",
       "PULSE_STATIC_CLIENTS");
 
   private static final Pattern NAMESPACE_PREFIX = Pattern.compile("[A-Za-z0-9_-]{0,63}");
@@ -168,6 +195,19 @@ public record PulseConfig(
         atLeast(v, "PULSE_EXPIRY_DELAY", Duration.ZERO),
         atLeast(v, "PULSE_RECONCILE_INTERVAL", Duration.ofMillis(100)),
         bool(v, "PULSE_DRY_RUN"),
+        atLeast(v, "PULSE_MONITOR_INTERVAL", Duration.ofMillis(100)),
+        threshold(v, "PULSE_MONITOR_ALERT_THRESHOLD", 0),
+        threshold(v, "PULSE_MONITOR_DELETE_THRESHOLD", threshold(v, "PULSE_MONITOR_ALERT_THRESHOLD", 0) + 1),
+        atLeast(v, "PULSE_MONITOR_ALERT_AFTER", Duration.ZERO),
+        atLeast(v, "PULSE_MONITOR_REMINDER_INTERVAL", Duration.ofSeconds(1)),
+        positive(v, "PULSE_CONNECTION_MAX_LIFETIME"),
+        v.get("PULSE_EVENTS_EXCHANGE"),
+        v.get("PULSE_SMTP_HOST"),
+        integer(v, "PULSE_SMTP_PORT", 1, 65535),
+        v.get("PULSE_SMTP_USER"),
+        v.get("PULSE_SMTP_PASSWORD"),
+        v.get("PULSE_SMTP_FROM"),
+        starttls(v, "PULSE_SMTP_STARTTLS"),
         Collections.unmodifiableMap(v));
   }
 
@@ -252,6 +292,35 @@ public record PulseConfig(
       return n;
     } catch (NumberFormatException e) {
       throw new ConfigException(key, "must be an integer, got '" + v.get(key) + "'");
+    }
+  }
+
+  private static long threshold(Map<String, String> v, String key, long min) {
+    try {
+      long n = Long.parseLong(v.get(key));
+      if (n < min) {
+        throw new ConfigException(key, "must be at least " + min
+            + (key.endsWith("DELETE_THRESHOLD") ? " (above PULSE_MONITOR_ALERT_THRESHOLD)" : "") + ", got " + n);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key, "must be a whole number of messages, got '" + v.get(key) + "'");
+    }
+  }
+
+  private static String starttls(Map<String, String> v, String key) {
+    String value = v.get(key).toLowerCase(java.util.Locale.ROOT);
+    switch (value) {
+      case "true":
+      case "required":
+        return "required";
+      case "false":
+      case "disabled":
+        return "disabled";
+      case "optional":
+        return "optional";
+      default:
+        throw new ConfigException(key, "must be required, optional or disabled (true/false), got '" + v.get(key) + "'");
     }
   }
 

@@ -1,6 +1,9 @@
 package io.pulse.monitor;
 
 import io.pulse.config.PulseConfig;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.NamespaceStore;
+import io.pulse.store.api.QueueStates;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 
@@ -8,15 +11,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The broker monitor's place in the deployment. It does not sweep yet: queue, orphan and connection monitoring
- * come with their own issue. It is deployed already so that the deployment's shape does not change then.
+ * Protects the shared broker from namespaces that stop consuming: every PULSE_MONITOR_INTERVAL it sweeps the managed
+ * space (see {@link QueueMonitor}), warns owners of queues above PULSE_MONITOR_ALERT_THRESHOLD, deletes queues above
+ * PULSE_MONITOR_DELETE_THRESHOLD, removes orphans and closes connections of vanished namespaces or older than
+ * PULSE_CONNECTION_MAX_LIFETIME. A failed sweep (broker down) is logged and retried with backoff, up to eight
+ * intervals apart; it never stops the verticle.
  */
 public final class MonitorVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MonitorVerticle.class);
+  private static final int MAX_BACKOFF = 8;
 
-  @SuppressWarnings("unused")
   private final PulseConfig config;
+  private Notifier notifier;
+  private QueueMonitor monitor;
+  private long timer = -1;
+  private int failures;
+  private boolean stopped;
 
   public MonitorVerticle(PulseConfig config) {
     this.config = config;
@@ -24,7 +35,57 @@ public final class MonitorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    log.info("Monitor deployed (no sweeps yet)");
+    long timeout = 2 * config.rabbitTimeout().toMillis() + 1000;
+    notifier = new Notifier(vertx, config);
+    monitor = new QueueMonitor(config,
+        RabbitAdmin.createProxy(vertx, 4 * timeout),
+        NamespaceStore.createProxy(vertx, 2 * config.dbTimeout().toMillis() + 1000),
+        QueueStates.createProxy(vertx, 2 * config.dbTimeout().toMillis() + 1000),
+        notifier);
+    if (config.namespacePrefix().isEmpty() && config.usernamePrefix().isEmpty()) {
+      log.info("Monitor: with no PULSE_NAMESPACE_PREFIX or PULSE_USERNAME_PREFIX, every queue/..., exchange/... and"
+          + " *-1/*-2 user of vhost {} counts as managed", config.vhost());
+    }
+    // The first sweep waits one interval: a service restarted in a loop does not sweep (or mail) each time.
+    schedule(config.monitorInterval().toMillis());
     return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    vertx.cancelTimer(timer);
+    return notifier.close();
+  }
+
+  private void schedule(long delay) {
+    if (!stopped) {
+      timer = vertx.setTimer(delay, id -> sweep());
+    }
+  }
+
+  private void sweep() {
+    long started = System.nanoTime();
+    monitor.sweep().onComplete(ar -> {
+      long ms = (System.nanoTime() - started) / 1_000_000;
+      long interval = config.monitorInterval().toMillis();
+      if (ar.succeeded()) {
+        failures = 0;
+        QueueMonitor.Report r = ar.result();
+        log.debug("Monitor sweep in {} ms: {}", ms, r);
+        if (r.warned() + r.deleted() + r.orphans() + r.closed() > 0) {
+          log.info("Monitor sweep in {} ms: {} queues, {} exchanges, {} connections; {} warned, {} deleted,"
+              + " {} orphans, {} connections closed", ms, r.queues(), r.exchanges(), r.connections(), r.warned(),
+              r.deleted(), r.orphans(), r.closed());
+        }
+        schedule(interval);
+      } else {
+        failures++;
+        long delay = interval * Math.min(1L << Math.min(failures, 3), MAX_BACKOFF);
+        log.warn("Monitor sweep failed after {} ms ({} in a row); next try in {} ms: {}", ms, failures, delay,
+            ar.cause().getMessage());
+        schedule(delay);
+      }
+    });
   }
 }

@@ -34,6 +34,7 @@ final class NamespaceServiceImpl implements NamespaceService {
   private final RabbitAdmin rabbit;
   private final Lifecycle lifecycle;
   private final Credentials credentials;
+  private final String reservedNamespace;
   private final Map<String, Future<NamespaceRecord>> provisioning = new HashMap<>();
 
   NamespaceServiceImpl(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit, Lifecycle lifecycle) {
@@ -42,6 +43,16 @@ final class NamespaceServiceImpl implements NamespaceService {
     this.rabbit = rabbit;
     this.lifecycle = lifecycle;
     this.credentials = new Credentials(config);
+    this.reservedNamespace = ownerOf(config.eventsExchange());
+  }
+
+  /** {@code x} when the events exchange is {@code exchange/x/...}: a namespace x could write to it. */
+  private static String ownerOf(String exchange) {
+    if (!exchange.startsWith("exchange/")) {
+      return null;
+    }
+    int slash = exchange.indexOf('/', "exchange/".length());
+    return slash < 0 ? null : exchange.substring("exchange/".length(), slash);
   }
 
   @Override
@@ -57,6 +68,10 @@ final class NamespaceServiceImpl implements NamespaceService {
   public Future<JsonObject> claimNamespace(String namespace, JsonObject payload) {
     return validated(() -> {
       Validation.namespace(namespace, config.namespacePrefix());
+      if (namespace.equals(reservedNamespace)) {
+        return PulseError.INVALID_NAMESPACE.fail("Namespace '" + namespace + "' is reserved: the service publishes its"
+            + " queue events to " + config.eventsExchange() + ", which only the service may write to");
+      }
       Validation.Claim claim = Validation.claim(payload, Instant.now(), config.claimDuration());
       return store.claim(namespace, claim.expires().toString(), claim.contact(), Credentials.newPassword(),
               config.rotationInterval().toSeconds())

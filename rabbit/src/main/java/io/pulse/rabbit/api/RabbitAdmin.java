@@ -50,6 +50,12 @@ public interface RabbitAdmin {
   /** Every user's permissions on a vhost: {@code [{"user", "configure", "write", "read"}]}. */
   Future<JsonArray> listPermissions(String vhost);
 
+  /**
+   * The queues of a vhost whose names match a regular expression, with only the given columns (e.g. {@code name},
+   * {@code messages}), read page by page: the cheap way to list many queues.
+   */
+  Future<JsonArray> listQueues(String vhost, String nameRegex, List<String> columns);
+
   /** Names of the queues of a vhost matching a regular expression, read page by page. */
   Future<List<String>> listQueueNames(String vhost, String nameRegex);
 

@@ -54,7 +54,18 @@ final class RabbitAdminImpl implements RabbitAdmin {
     } else {
       body.put("password", password);
     }
-    return call(HttpMethod.PUT, "/users/" + encode(name), body, "put user " + name).mapEmpty();
+    return putUser(name, body, 3);
+  }
+
+  /**
+   * Two PUTs creating one user at once can make RabbitMQ answer {@code user_already_exists} to one of them (replicas
+   * provisioning the same namespace); the PUT is idempotent, so it is simply made again.
+   */
+  private Future<Void> putUser(String name, JsonObject body, int attempts) {
+    return call(HttpMethod.PUT, "/users/" + encode(name), body, "put user " + name).<Void>mapEmpty().recover(e ->
+        attempts > 1 && String.valueOf(e.getMessage()).contains("already_exists")
+            ? putUser(name, body, attempts - 1)
+            : Future.failedFuture(e));
   }
 
   @Override
@@ -98,13 +109,21 @@ final class RabbitAdminImpl implements RabbitAdmin {
   }
 
   @Override
+  public Future<JsonArray> listQueues(String vhost, String nameRegex, List<String> columns) {
+    return pages("/queues/" + encode(vhost), nameRegex, String.join(",", columns), "list queues of vhost " + vhost,
+        1, new JsonArray());
+  }
+
+  @Override
   public Future<List<String>> listQueueNames(String vhost, String nameRegex) {
-    return names("/queues/" + encode(vhost), nameRegex, "list queues of vhost " + vhost, 1, new ArrayList<>());
+    return pages("/queues/" + encode(vhost), nameRegex, "name", "list queues of vhost " + vhost, 1, new JsonArray())
+        .map(RabbitAdminImpl::names);
   }
 
   @Override
   public Future<List<String>> listExchangeNames(String vhost, String nameRegex) {
-    return names("/exchanges/" + encode(vhost), nameRegex, "list exchanges of vhost " + vhost, 1, new ArrayList<>());
+    return pages("/exchanges/" + encode(vhost), nameRegex, "name", "list exchanges of vhost " + vhost, 1,
+        new JsonArray()).map(RabbitAdminImpl::names);
   }
 
   @Override
@@ -132,18 +151,23 @@ final class RabbitAdminImpl implements RabbitAdmin {
   }
 
   /** One page after the other: the management API answers {@code {"items", "page_count"}} when asked for pages. */
-  private Future<List<String>> names(String path, String regex, String what, int page, List<String> found) {
-    String query = "?columns=name&page_size=" + PAGE_SIZE + "&page=" + page
+  private Future<JsonArray> pages(String path, String regex, String columns, String what, int page, JsonArray found) {
+    String query = "?columns=" + encode(columns) + "&page_size=" + PAGE_SIZE + "&page=" + page
         + "&use_regex=true&name=" + encode(regex);
     return call(HttpMethod.GET, path + query, null, what).compose(response -> {
       JsonObject body = response.bodyAsJsonObject();
-      JsonArray items = body.getJsonArray("items", new JsonArray());
-      for (int i = 0; i < items.size(); i++) {
-        found.add(items.getJsonObject(i).getString("name"));
-      }
+      found.addAll(body.getJsonArray("items", new JsonArray()));
       int pages = body.getInteger("page_count", 1);
-      return page < pages ? names(path, regex, what, page + 1, found) : Future.succeededFuture(found);
+      return page < pages ? pages(path, regex, columns, what, page + 1, found) : Future.succeededFuture(found);
     });
+  }
+
+  private static List<String> names(JsonArray items) {
+    List<String> names = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      names.add(items.getJsonObject(i).getString("name"));
+    }
+    return names;
   }
 
   @Override

@@ -72,6 +72,9 @@ public interface NamespaceStore {
   /** Deletes the record of an expiring namespace held under the lease; false when not (any more) there. */
   Future<Boolean> deleteExpired(String name, String token);
 
+  /** The records (in any state) of those of {@code names} that exist. */
+  Future<List<NamespaceRecord>> findAll(List<String> names);
+
   /** Every record (provisioned or not, passwords included) ordered by name, after {@code afterName}. */
   Future<List<NamespaceRecord>> all(int limit, String afterName);
 

@@ -184,7 +184,12 @@ final class NamespaceStoreImpl implements NamespaceStore {
     return query(Sql.PING, Tuple.tuple()).mapEmpty();
   }
 
-  private Future<RowSet<Row>> query(String sql, Tuple args) {
+  @Override
+  public Future<List<NamespaceRecord>> findAll(List<String> names) {
+    return records(Sql.FIND_MANY, Tuple.of(names.toArray(new String[0])));
+  }
+
+  Future<RowSet<Row>> query(String sql, Tuple args) {
     if (!ready.future().succeeded()) {
       return PulseError.SERVICE_UNAVAILABLE.fail("PostgreSQL is not ready: " + notReadyReason);
     }

@@ -72,6 +72,20 @@ final class Sql {
   /** Every record, passwords included, for reconciliation: paged by name. */
   static final String ALL_AFTER = "SELECT " + COLUMNS + " FROM namespaces WHERE name > $2 ORDER BY name LIMIT $1";
 
+  static final String FIND_MANY = "SELECT " + COLUMNS + " FROM namespaces WHERE name = ANY($1)";
+
+  static final String QUEUE_STATE_COLUMNS = "queue, namespace, state, messages, above_since, notified_at, version";
+
+  static final String QUEUE_STATES = "SELECT " + QUEUE_STATE_COLUMNS + " FROM queue_states";
+
+  static final String INSERT_QUEUE_STATE = "INSERT INTO queue_states (queue, namespace, state, messages, above_since, "
+      + "notified_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (queue) DO NOTHING";
+
+  static final String UPDATE_QUEUE_STATE = "UPDATE queue_states SET state = $2, messages = $3, above_since = $4, "
+      + "notified_at = $5, version = version + 1, updated = now() WHERE queue = $1 AND version = $6";
+
+  static final String REMOVE_QUEUE_STATE = "DELETE FROM queue_states WHERE queue = $1 AND version = $2";
+
   static final String PING = "SELECT 1 FROM namespaces LIMIT 1";
 
   static final String MIGRATIONS_TABLE =

@@ -2,6 +2,7 @@ package io.pulse.store.impl;
 
 import io.pulse.config.PulseConfig;
 import io.pulse.store.api.NamespaceStore;
+import io.pulse.store.api.QueueStates;
 import io.pulse.store.embedded.EmbeddedPostgres;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -31,6 +32,7 @@ public final class StoreVerticle extends VerticleBase {
   private EmbeddedPostgres embedded;
   private Pool pool;
   private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<JsonObject> statesConsumer;
   private NamespaceStoreImpl store;
 
   public StoreVerticle(PulseConfig config) {
@@ -52,7 +54,9 @@ public final class StoreVerticle extends VerticleBase {
           .build();
       store = new NamespaceStoreImpl(vertx, pool);
       consumer = new ServiceBinder(vertx).setAddress(NamespaceStore.ADDRESS).register(NamespaceStore.class, store);
-      return consumer.completion();
+      statesConsumer = new ServiceBinder(vertx).setAddress(QueueStates.ADDRESS)
+          .register(QueueStates.class, new QueueStatesImpl(store));
+      return Future.all(consumer.completion(), statesConsumer.completion());
     }).compose(v -> {
       // A database that is down at start must not keep the service from starting: it answers 503 until the
       // schema is in place, and keeps trying.
@@ -81,7 +85,8 @@ public final class StoreVerticle extends VerticleBase {
     if (store != null) {
       store.stop();
     }
-    Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
+    Future<Void> unregistered = consumer == null ? Future.succeededFuture()
+        : Future.all(consumer.unregister(), statesConsumer.unregister()).mapEmpty();
     return unregistered
         .eventually(() -> pool == null ? Future.succeededFuture() : pool.close())
         .eventually(() -> embedded == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {

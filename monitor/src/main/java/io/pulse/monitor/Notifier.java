@@ -1,0 +1,129 @@
+package io.pulse.monitor;
+
+import io.pulse.config.PulseConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.mail.LoginOption;
+import io.vertx.ext.mail.MailClient;
+import io.vertx.ext.mail.MailConfig;
+import io.vertx.ext.mail.MailMessage;
+import io.vertx.ext.mail.StartTLSOptions;
+import io.vertx.rabbitmq.RabbitMQClient;
+import io.vertx.rabbitmq.RabbitMQOptions;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tells owners and other services: a plain-text mail to the namespace's contact (logged instead when no SMTP server
+ * is configured), and, for state changes, a JSON event published on the event bus ({@link #EVENTS_ADDRESS}) and to
+ * the RabbitMQ topic exchange PULSE_EVENTS_EXCHANGE with the routing key {@code <namespace>.<state>}.
+ */
+public final class Notifier {
+
+  /** Where co-deployed verticles receive queue state changes. */
+  public static final String EVENTS_ADDRESS = "pulse.monitor.queue-events";
+
+  private static final Logger log = LoggerFactory.getLogger(Notifier.class);
+
+  private final Vertx vertx;
+  private final PulseConfig config;
+  private final MailClient mail;
+  private final RabbitMQClient amqp;
+  private Future<Void> exchangeReady;
+
+  Notifier(Vertx vertx, PulseConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+    this.mail = config.smtpHost() == null ? null : MailClient.create(vertx, mailConfig(config));
+    this.amqp = RabbitMQClient.create(vertx, new RabbitMQOptions()
+        .setHost(config.amqpUrl().getHost())
+        .setPort(config.amqpUrl().getPort() == -1
+            ? ("amqps".equalsIgnoreCase(config.amqpUrl().getScheme()) ? 5671 : 5672) : config.amqpUrl().getPort())
+        .setSsl("amqps".equalsIgnoreCase(config.amqpUrl().getScheme()))
+        .setVirtualHost(config.vhost())
+        .setUser(config.rabbitUser())
+        .setPassword(config.rabbitPassword())
+        .setConnectionTimeout((int) config.rabbitTimeout().toMillis())
+        .setAutomaticRecoveryEnabled(true)
+        .setReconnectAttempts(Integer.MAX_VALUE)
+        .setReconnectInterval(5000));
+    if (mail == null) {
+      log.info("PULSE_SMTP_HOST is not set: owner notices are logged, not mailed");
+    }
+  }
+
+  private static MailConfig mailConfig(PulseConfig config) {
+    MailConfig mail = new MailConfig()
+        .setHostname(config.smtpHost())
+        .setPort(config.smtpPort())
+        .setStarttls(StartTLSOptions.valueOf(config.smtpStarttls().toUpperCase(java.util.Locale.ROOT)))
+        .setConnectTimeout((int) config.rabbitTimeout().toMillis());
+    if (config.smtpUser() != null) {
+      mail.setUsername(config.smtpUser()).setPassword(config.smtpPassword()).setLogin(LoginOption.REQUIRED);
+    } else {
+      mail.setLogin(LoginOption.DISABLED);
+    }
+    return mail;
+  }
+
+  /** Sends a notice to {@code contact} (may be null: no mail) and publishes it when it is a state change. */
+  Future<Void> tell(Notice notice, String contact) {
+    Future<Void> mailed = mail(notice, contact);
+    Future<Void> published = notice.isStateChange() ? publish(notice) : Future.succeededFuture();
+    return Future.join(mailed, published).mapEmpty();
+  }
+
+  private Future<Void> mail(Notice notice, String contact) {
+    if (contact == null) {
+      log.info("Queue {} is {} ({} messages); namespace {} has no contact to tell", notice.queue(),
+          notice.kind().state, notice.messages(), notice.namespace());
+      return Future.succeededFuture();
+    }
+    if (mail == null) {
+      log.info("Notice for {} (no SMTP configured): {}", contact, notice.subject());
+      return Future.succeededFuture();
+    }
+    MailMessage message = new MailMessage()
+        .setFrom(config.smtpFrom())
+        .setTo(contact)
+        .setSubject(notice.subject())
+        .setText(notice.body());
+    return mail.sendMail(message)
+        .onSuccess(r -> log.info("Told {} about queue {}: {}", contact, notice.queue(), notice.kind()))
+        .onFailure(e -> log.warn("Could not mail {} about queue {}: {}", contact, notice.queue(), e.getMessage()))
+        .mapEmpty();
+  }
+
+  private Future<Void> publish(Notice notice) {
+    vertx.eventBus().publish(EVENTS_ADDRESS, notice.event());
+    return exchange()
+        .compose(v -> amqp.basicPublish(config.eventsExchange(), notice.routingKey(),
+            Buffer.buffer(notice.event().encode())))
+        .onFailure(e -> {
+          log.warn("Could not publish the {} event of queue {} to {}: {}", notice.kind().state, notice.queue(),
+              config.eventsExchange(), e.getMessage());
+          exchangeReady = null;
+        });
+  }
+
+  /** Connects and declares the events exchange once, again after a failure. */
+  private Future<Void> exchange() {
+    if (exchangeReady == null) {
+      Future<Void> connected = amqp.isConnected() ? Future.succeededFuture() : amqp.start();
+      exchangeReady = connected.compose(v -> amqp.exchangeDeclare(config.eventsExchange(), "topic", true, false));
+    }
+    return exchangeReady;
+  }
+
+  Future<Void> close() {
+    Future<Void> stopped = amqp.isConnected() ? amqp.stop() : Future.succeededFuture();
+    return stopped.eventually(() -> {
+      if (mail != null) {
+        return mail.close();
+      }
+      return Future.succeededFuture();
+    });
+  }
+}

@@ -1,0 +1,276 @@
+package io.pulse.monitor;
+
+import io.pulse.config.PulseConfig;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.NamespaceRecord;
+import io.pulse.store.api.NamespaceStore;
+import io.pulse.store.api.QueueStates;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One monitor sweep over the managed space of the vhost: queues {@code queue/<PULSE_NAMESPACE_PREFIX>...}, exchanges
+ * {@code exchange/<PULSE_NAMESPACE_PREFIX>...} and connections of users
+ * {@code <PULSE_USERNAME_PREFIX><PULSE_NAMESPACE_PREFIX>...-1|-2}. Nothing outside it is touched.
+ */
+final class QueueMonitor {
+
+  private static final Logger log = LoggerFactory.getLogger(QueueMonitor.class);
+  private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+  /** What a sweep saw and did, for logs and tests. */
+  record Report(int queues, int exchanges, int connections, int warned, int deleted, int orphans, int closed) {
+  }
+
+  private final PulseConfig config;
+  private final RabbitAdmin rabbit;
+  private final NamespaceStore namespaces;
+  private final QueueStates states;
+  private final Notifier notifier;
+
+  QueueMonitor(PulseConfig config, RabbitAdmin rabbit, NamespaceStore namespaces, QueueStates states,
+      Notifier notifier) {
+    this.config = config;
+    this.rabbit = rabbit;
+    this.namespaces = namespaces;
+    this.states = states;
+    this.notifier = notifier;
+  }
+
+  Future<Report> sweep() {
+    String vhost = config.vhost();
+    String prefix = escape(config.namespacePrefix());
+    Future<JsonArray> queues = rabbit.listQueues(vhost, "^queue/" + prefix, List.of("name", "messages"));
+    Future<List<String>> exchanges = rabbit.listExchangeNames(vhost, "^exchange/" + prefix);
+    Future<JsonArray> connections = rabbit.listConnections(vhost);
+    Future<List<JsonObject>> known = states.all();
+    return Future.all(queues, exchanges, connections, known).compose(all -> {
+      Set<String> names = new HashSet<>();
+      queues.result().forEach(q -> add(names, namespaceOf(((JsonObject) q).getString("name"), "queue/")));
+      exchanges.result().forEach(e -> add(names, namespaceOf(e, "exchange/")));
+      connections.result().forEach(c -> add(names, namespaceOfUser(((JsonObject) c).getString("user"))));
+      return namespaces.findAll(new ArrayList<>(names)).compose(records -> {
+        Map<String, NamespaceRecord> live = new HashMap<>();
+        records.forEach(r -> live.put(r.name(), r));
+        Map<String, JsonObject> byQueue = new HashMap<>();
+        known.result().forEach(s -> byQueue.put(s.getString("queue"), s));
+        Tally tally = new Tally();
+        List<Future<Void>> work = new ArrayList<>();
+        Set<String> listed = new HashSet<>();
+        Instant now = Instant.now();
+        for (Object item : queues.result()) {
+          JsonObject queue = (JsonObject) item;
+          String name = queue.getString("name");
+          listed.add(name);
+          work.add(guard("queue " + name,
+              queue(name, queue.getLong("messages", 0L), byQueue.get(name), live, now, tally)));
+        }
+        for (String exchange : exchanges.result()) {
+          work.add(guard("exchange " + exchange, exchange(exchange, live, tally)));
+        }
+        for (Object item : connections.result()) {
+          work.add(guard("connection", connection((JsonObject) item, live, now, tally)));
+        }
+        // Forget what we knew of queues that are gone (deleted by us or by their owner).
+        byQueue.forEach((queue, state) -> {
+          if (!listed.contains(queue) && !config.dryRun()) {
+            work.add(guard("state of " + queue, states.remove(queue, state.getInteger("version")).mapEmpty()));
+          }
+        });
+        return Future.join(work).transform(ar -> Future.succeededFuture(new Report(queues.result().size(),
+            exchanges.result().size(), connections.result().size(), tally.warned, tally.deleted, tally.orphans,
+            tally.closed)));
+      });
+    });
+  }
+
+  // --- queues ---------------------------------------------------------------------------------------------
+
+  private Future<Void> queue(String queue, long messages, JsonObject state, Map<String, NamespaceRecord> live,
+      Instant now, Tally tally) {
+    String ns = namespaceOf(queue, "queue/");
+    if (ns == null) {
+      return Future.succeededFuture();
+    }
+    NamespaceRecord record = live.get(ns);
+    if (record == null) {
+      tally.orphans++;
+      return destroy("delete orphan queue " + queue + " (namespace " + ns + " does not exist)",
+          () -> rabbit.deleteQueue(config.vhost(), queue));
+    }
+    String current = state == null ? "normal" : state.getString("state");
+    long alert = config.monitorAlertThreshold();
+    if (messages > config.monitorDeleteThreshold()) {
+      tally.deleted++;
+      return destroy("delete queue " + queue + " with " + messages + " messages (over "
+          + config.monitorDeleteThreshold() + ")", () -> rabbit.deleteQueue(config.vhost(), queue)
+          .compose(v -> change(state, queue, ns, "deleted", messages, null, null))
+          .compose(won -> won ? tell(Notice.Kind.DELETED, record, queue, messages) : Future.succeededFuture()));
+    }
+    if (messages > alert) {
+      if ("warning".equals(current)) {
+        Instant notified = state.getInstant("notifiedAt");
+        if (notified != null && notified.plus(config.monitorReminderInterval()).isAfter(now)) {
+          return Future.succeededFuture();
+        }
+        return when("remind the owner of queue " + queue + " (" + messages + " messages)",
+            () -> change(state, queue, ns, "warning", messages, state.getInstant("aboveSince"), now)
+                .compose(won -> won ? tell(Notice.Kind.REMINDER, record, queue, messages) : Future.succeededFuture()));
+      }
+      Instant aboveSince = state == null || state.getInstant("aboveSince") == null ? now : state.getInstant("aboveSince");
+      if (!aboveSince.plus(config.monitorAlertAfter()).isAfter(now)) {
+        tally.warned++;
+        return when("warn the owner of queue " + queue + " (" + messages + " messages)",
+            () -> change(state, queue, ns, "warning", messages, aboveSince, now)
+                .compose(won -> won ? tell(Notice.Kind.WARNING, record, queue, messages) : Future.succeededFuture()));
+      }
+      if (state == null || state.getInstant("aboveSince") == null) {
+        // Above the threshold, but not yet for PULSE_MONITOR_ALERT_AFTER: remember since when.
+        return when("start counting queue " + queue + " above " + alert,
+            () -> change(state, queue, ns, "normal", messages, now, null).mapEmpty());
+      }
+      return Future.succeededFuture();
+    }
+    if ("warning".equals(current)) {
+      return when("tell the owner queue " + queue + " is back to normal",
+          () -> states.remove(queue, state.getInteger("version"))
+              .compose(won -> won ? tell(Notice.Kind.NORMAL, record, queue, messages) : Future.succeededFuture()));
+    }
+    if (state != null) {
+      return when("forget the state of queue " + queue, () -> states.remove(queue, state.getInteger("version"))
+          .mapEmpty());
+    }
+    return Future.succeededFuture();
+  }
+
+  /** Records a state change at the version read; true when this replica made it (and so tells the owner). */
+  private Future<Boolean> change(JsonObject state, String queue, String ns, String to, long messages,
+      Instant aboveSince, Instant notifiedAt) {
+    JsonObject next = new JsonObject().put("queue", queue).put("namespace", ns).put("state", to)
+        .put("messages", messages).put("aboveSince", aboveSince).put("notifiedAt", notifiedAt);
+    return state == null ? states.insert(next) : states.update(next, state.getInteger("version"));
+  }
+
+  private Future<Void> tell(Notice.Kind kind, NamespaceRecord record, String queue, long messages) {
+    return notifier.tell(new Notice(kind, record.name(), queue, messages, config.monitorAlertThreshold(),
+        config.monitorDeleteThreshold()), record.contact());
+  }
+
+  // --- exchanges and connections ---------------------------------------------------------------------------
+
+  private Future<Void> exchange(String exchange, Map<String, NamespaceRecord> live, Tally tally) {
+    String ns = namespaceOf(exchange, "exchange/");
+    if (ns == null || live.containsKey(ns) || exchange.equals(config.eventsExchange())) {
+      return Future.succeededFuture();
+    }
+    tally.orphans++;
+    return destroy("delete orphan exchange " + exchange + " (namespace " + ns + " does not exist)",
+        () -> rabbit.deleteExchange(config.vhost(), exchange));
+  }
+
+  private Future<Void> connection(JsonObject connection, Map<String, NamespaceRecord> live, Instant now,
+      Tally tally) {
+    String user = connection.getString("user");
+    String ns = namespaceOfUser(user);
+    if (ns == null) {
+      return Future.succeededFuture();
+    }
+    String name = connection.getString("name");
+    if (!live.containsKey(ns)) {
+      tally.closed++;
+      return destroy("close connection " + name + " of " + user + " (namespace " + ns + " does not exist)",
+          () -> rabbit.closeConnection(name, "Pulse namespace " + ns + " no longer exists"));
+    }
+    Long connectedAt = connection.getLong("connected_at");
+    if (connectedAt != null
+        && Instant.ofEpochMilli(connectedAt).plus(config.connectionMaxLifetime()).isBefore(now)) {
+      tally.closed++;
+      return destroy("close connection " + name + " of " + user + " (open since " + Instant.ofEpochMilli(connectedAt)
+          + ")", () -> rabbit.closeConnection(name, "Pulse connections live at most "
+          + config.values().get("PULSE_CONNECTION_MAX_LIFETIME") + "; reconnect with fresh credentials"));
+    }
+    return Future.succeededFuture();
+  }
+
+  // --- helpers --------------------------------------------------------------------------------------------
+
+  /** A destructive step: done, or under PULSE_DRY_RUN only logged. */
+  private Future<Void> destroy(String what, java.util.function.Supplier<Future<Void>> act) {
+    if (config.dryRun()) {
+      log.info("DRY RUN: would {}", what);
+      return Future.succeededFuture();
+    }
+    log.info("Monitor: {}", what);
+    return act.get();
+  }
+
+  /** A step that records a state or tells someone: under PULSE_DRY_RUN only logged. */
+  private Future<Void> when(String what, java.util.function.Supplier<Future<Void>> act) {
+    if (config.dryRun()) {
+      log.info("DRY RUN: would {}", what);
+      return Future.succeededFuture();
+    }
+    return act.get();
+  }
+
+  /** One bad item never stops the sweep: its failure is logged and the rest goes on. */
+  private static Future<Void> guard(String what, Future<Void> step) {
+    return step.recover(e -> {
+      log.warn("Monitor could not handle {}: {}", what, e.getMessage());
+      return Future.succeededFuture();
+    });
+  }
+
+  /** {@code <ns>} of {@code <kind><ns>/...} when it is a namespace of the managed space, else null. */
+  private String namespaceOf(String name, String kind) {
+    if (name == null || !name.startsWith(kind)) {
+      return null;
+    }
+    int slash = name.indexOf('/', kind.length());
+    if (slash < 0) {
+      return null;
+    }
+    String ns = name.substring(kind.length(), slash);
+    return NAMESPACE.matcher(ns).matches() && ns.startsWith(config.namespacePrefix()) ? ns : null;
+  }
+
+  /** {@code <ns>} of a user {@code <PULSE_USERNAME_PREFIX><ns>-1|-2} of the managed space, else null. */
+  private String namespaceOfUser(String user) {
+    String prefix = config.usernamePrefix();
+    if (user == null || !user.startsWith(prefix) || !(user.endsWith("-1") || user.endsWith("-2"))) {
+      return null;
+    }
+    String ns = user.substring(prefix.length(), user.length() - 2);
+    return NAMESPACE.matcher(ns).matches() && ns.startsWith(config.namespacePrefix()) ? ns : null;
+  }
+
+  private static void add(Set<String> names, String name) {
+    if (name != null) {
+      names.add(name);
+    }
+  }
+
+  private static String escape(String text) {
+    return text.replaceAll("([\\\\^$.|?*+()\\[\\]{}-])", "\\\\$1");
+  }
+
+  private static final class Tally {
+    int warned;
+    int deleted;
+    int orphans;
+    int closed;
+  }
+}
