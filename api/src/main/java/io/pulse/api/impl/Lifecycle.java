@@ -34,8 +34,10 @@ final class Lifecycle {
 
   /** Longer than any step takes; a lease outlives its holder only when the holder died. */
   static final long LEASE_SECONDS = 120;
-  private static final int BATCH = 100;
-  private static final int IN_FLIGHT = 16;
+  /** Rows leased at once; the next lease is taken when a batch is done, so a large batch keeps every lane busy. */
+  private static final int BATCH = 1000;
+  /** Namespaces worked on at once; above the rabbit client's 16 connections, so database round trips overlap its calls. */
+  private static final int IN_FLIGHT = 32;
   private static final int PAGE = 500;
 
   private final Vertx vertx;
@@ -64,7 +66,8 @@ final class Lifecycle {
   }
 
   /**
-   * The standby user gets a fresh password (one management call: permissions do not change) and becomes active.
+   * The standby user gets a fresh password (one management call: permissions do not change; two at the first
+   * rotation, which creates it) and becomes active.
    * The previously active user keeps its password until the next rotation, so credentials reclaimed by reclaimAt
    * never stop working.
    */
@@ -73,7 +76,12 @@ final class Lifecycle {
     int standby = record.standbyUser();
     String user = credentials.username(name, standby);
     String password = Credentials.newPassword();
-    return rabbit.putUser(user, password, config.userTags())
+    // The standby user is made at the first rotation: then it needs its permissions too.
+    Future<Void> put = rabbit.putUser(user, password, config.userTags());
+    if (!record.hasUser(standby)) {
+      put = put.compose(v -> rabbit.putPermissions(config.vhost(), user, credentials.permissions(name)));
+    }
+    return put
         .compose(v -> store.completeRotation(name, token, standby, password, config.rotationInterval().toSeconds()))
         .compose(done -> {
           if (done != null) {
@@ -84,7 +92,9 @@ final class Lifecycle {
           log.warn("Rotation of {} lost its lease; restoring {} from the database", name, user);
           return store.find(name).compose(current -> current == null || current.expiring()
               ? Future.succeededFuture(false)
-              : rabbit.putUser(user, current.password(standby), config.userTags()).map(false));
+              : current.hasUser(standby)
+                  ? rabbit.putUser(user, current.password(standby), config.userTags()).map(false)
+                  : rabbit.deleteUser(user).map(false));
         })
         .recover(e -> {
           log.warn("Rotation of {} failed; a later sweep retries: {}", name, e.getMessage());
@@ -215,7 +225,7 @@ final class Lifecycle {
 
   private boolean inStep(NamespaceRecord record, Map<String, JsonObject> users, Map<String, JsonObject> permissions) {
     for (int n = 1; n <= 2; n++) {
-      if (!userInStep(record, n, users) || !permissionsInStep(record.name(), n, permissions)) {
+      if (record.hasUser(n) && (!userInStep(record, n, users) || !permissionsInStep(record.name(), n, permissions))) {
         return false;
       }
     }
@@ -251,7 +261,9 @@ final class Lifecycle {
       }
       List<Future<Boolean>> users = new ArrayList<>();
       for (int n = 1; n <= 2; n++) {
-        users.add(repairUser(record, n));
+        if (record.hasUser(n)) {
+          users.add(repairUser(record, n));
+        }
       }
       return Future.all(users).map(all -> {
         boolean changed = false;

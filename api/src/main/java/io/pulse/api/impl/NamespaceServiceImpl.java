@@ -12,7 +12,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
 
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,9 +112,10 @@ final class NamespaceServiceImpl implements NamespaceService {
   }
 
   /**
-   * Creates both users and their permissions, then marks the record provisioned. Every step is idempotent, so a
-   * failure half-way leaves an invisible record that the next claim finishes. Concurrent claims of one namespace
-   * on this instance share one provisioning; other replicas repeat the same idempotent calls.
+   * Creates the active user and its permissions (two management calls), then marks the record provisioned; the
+   * standby user is made at the first rotation, when it is first needed. Every step is idempotent, so a failure
+   * half-way leaves an invisible record that the next claim finishes. Concurrent claims of one namespace on this
+   * instance share one provisioning; other replicas repeat the same idempotent calls.
    */
   private Future<NamespaceRecord> provision(NamespaceRecord record) {
     String name = record.name();
@@ -123,19 +123,13 @@ final class NamespaceServiceImpl implements NamespaceService {
     if (inFlight != null) {
       return inFlight;
     }
-    String user1 = credentials.username(name, 1);
-    String user2 = credentials.username(name, 2);
-    JsonObject permissions = credentials.permissions(name);
-    Future<NamespaceRecord> done = Future.all(
-            rabbit.putUser(user1, record.password(1), config.userTags()),
-            rabbit.putUser(user2, record.password(2), config.userTags()))
-        .compose(v -> Future.all(
-            rabbit.putPermissions(config.vhost(), user1, permissions),
-            rabbit.putPermissions(config.vhost(), user2, permissions)))
+    String user = credentials.username(name, record.activeUser());
+    Future<NamespaceRecord> done = rabbit.putUser(user, record.password(record.activeUser()), config.userTags())
+        .compose(v -> rabbit.putPermissions(config.vhost(), user, credentials.permissions(name)))
         .recover(e -> Future.failedFuture(PulseError.translate(e, "the RabbitMQ admin service")))
         .compose(v -> store.markProvisioned(name)
             .recover(e -> Future.failedFuture(PulseError.translate(e, "the store service"))))
-        .onSuccess(r -> log.info("Namespace {} created: users {} and {} on vhost {}", name, user1, user2, config.vhost()))
+        .onSuccess(r -> log.info("Namespace {} created: user {} on vhost {}", name, user, config.vhost()))
         .onFailure(e -> log.warn("Namespace {} not yet created; the next claim retries: {}", name, e.getMessage()));
     provisioning.put(name, done);
     done.onComplete(ar -> provisioning.remove(name));
@@ -160,8 +154,11 @@ final class NamespaceServiceImpl implements NamespaceService {
 
   /** Taskcluster's date format: ISO 8601 in UTC with milliseconds. */
   static String iso(Instant instant) {
-    return instant.truncatedTo(ChronoUnit.MILLIS).toString().replaceFirst("(:\\d\\d)Z$", "$1.000Z");
+    return ISO_MILLIS.format(instant);
   }
+
+  private static final java.time.format.DateTimeFormatter ISO_MILLIS =
+      java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
 
   private static <T> Future<T> validated(Supplier<Future<T>> work) {
     try {

@@ -106,6 +106,14 @@ public class NamespaceRecord {
     return rotations;
   }
 
+  /**
+   * Whether user {@code n} exists in RabbitMQ: user 1 from the first claim, user 2 from the first rotation on (a
+   * first claim then needs two management calls, not four).
+   */
+  public boolean hasUser(int n) {
+    return n == 1 || rotations > 0;
+  }
+
   /** The user on standby: the one the next rotation gives a fresh password and makes active. */
   public int standbyUser() {
     return activeUser == 1 ? 2 : 1;
