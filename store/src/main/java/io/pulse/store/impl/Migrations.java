@@ -25,7 +25,8 @@ final class Migrations {
   private static final Logger log = LoggerFactory.getLogger(Migrations.class);
 
   /** In order. A new migration is a new file here and in the list; applied ones never change. */
-  static final List<String> FILES = List.of("V1__namespaces.sql", "V2__lifecycle.sql", "V3__queue_states.sql");
+  static final List<String> FILES = List.of("V1__namespaces.sql", "V2__lifecycle.sql", "V3__queue_states.sql",
+      "V4__hot_reclaims.sql");
 
   private Migrations() {
   }
