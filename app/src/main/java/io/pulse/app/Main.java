@@ -1,9 +1,18 @@
 package io.pulse.app;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pulse.config.ConfigException;
 import io.pulse.config.PulseConfig;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 
+import java.util.EnumSet;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -14,8 +23,6 @@ import org.slf4j.LoggerFactory;
  * mints a development bearer token (see {@link TokenCommand}).
  */
 public final class Main {
-
-  private static final Logger log = LoggerFactory.getLogger(Main.class);
 
   private Main() {
   }
@@ -29,15 +36,19 @@ public final class Main {
       System.exit(2);
       return;
     }
+    // Logback reads PULSE_LOG_FORMAT when the first logger is made, so a value from the YAML file counts too.
+    System.setProperty("PULSE_LOG_FORMAT", config.logFormat());
+    Logger log = LoggerFactory.getLogger(Main.class);
     if (args.length > 0 && args[0].equals("token")) {
       System.exit(TokenCommand.run(config, args));
       return;
     }
     log.info("Starting the Pulse service: {}", config.describe());
-    Vertx vertx = Vertx.vertx();
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = createVertx(meters);
     PulseDeployment deployment;
     try {
-      deployment = PulseDeployment.deploy(vertx, config).await(10, TimeUnit.MINUTES);
+      deployment = PulseDeployment.deploy(vertx, config, true, meters).await(10, TimeUnit.MINUTES);
     } catch (Exception e) {
       log.error("The service could not start: {}", e.getMessage(), e);
       vertx.close();
@@ -45,13 +56,45 @@ public final class Main {
       return;
     }
     log.info("Pulse service started; REST API on port {}", deployment.httpPort());
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("Shutting down");
-      try {
-        deployment.undeploy().eventually(vertx::close).await(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        log.warn("Shutdown did not finish cleanly: {}", e.getMessage());
-      }
-    }, "pulse-shutdown"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(log, vertx, deployment, config), "pulse-shutdown"));
+  }
+
+  /**
+   * On SIGTERM: the REST server stops taking connections and finishes the requests in flight, maintenance and the
+   * monitor finish their current sweep, pools close; then the process exits 0 (1 when that took longer than
+   * PULSE_SHUTDOWN_TIMEOUT). Halting is what makes the exit code 0: a JVM ended by a signal exits 143.
+   */
+  private static void shutDown(Logger log, Vertx vertx, PulseDeployment deployment, PulseConfig config) {
+    long timeoutMs = config.shutdownTimeout().toMillis();
+    log.info("Shutting down: finishing the requests in flight and the current maintenance step (at most {} ms)",
+        timeoutMs);
+    int status = 0;
+    try {
+      deployment.undeploy().eventually(vertx::close).await(timeoutMs, TimeUnit.MILLISECONDS);
+      log.info("Shut down cleanly");
+    } catch (Exception e) {
+      log.warn("Shutdown did not finish within {} ms: {}", timeoutMs, e.toString());
+      status = 1;
+    }
+    Runtime.getRuntime().halt(status);
+  }
+
+  /**
+   * A Vert.x instance reporting its own meters (HTTP server requests, client pools, event bus) and the JVM's to
+   * {@code meters}, beside the service's.
+   */
+  public static Vertx createVertx(PrometheusMeterRegistry meters) {
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setJvmMetricsEnabled(true)
+        // A name of its own: Vert.x keeps registries by name, and tests start several instances in one JVM.
+        .setRegistryName("pulse-" + UUID.randomUUID())
+        // Routes, not paths, so namespaces do not each make a series.
+        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE, Label.POOL_NAME))
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true));
+    return Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(metrics))
+        .withMetrics(new MicrometerMetricsFactory(meters))
+        .build();
   }
 }

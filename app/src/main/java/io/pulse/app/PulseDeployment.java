@@ -1,5 +1,7 @@
 package io.pulse.app;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pulse.api.impl.HttpVerticle;
 import io.pulse.api.impl.MaintenanceVerticle;
 import io.pulse.api.impl.NamespaceVerticle;
@@ -22,11 +24,13 @@ import java.util.List;
 public final class PulseDeployment {
 
   private final Vertx vertx;
+  private final PrometheusMeterRegistry meters;
   private final List<String> deploymentIds = new ArrayList<>();
   private HttpVerticle http;
 
-  private PulseDeployment(Vertx vertx) {
+  private PulseDeployment(Vertx vertx, PrometheusMeterRegistry meters) {
     this.vertx = vertx;
+    this.meters = meters;
   }
 
   /** Deploys every verticle, the REST API included. */
@@ -34,23 +38,45 @@ public final class PulseDeployment {
     return deploy(vertx, config, true);
   }
 
-  /** Deploys every verticle; without {@code withHttp} the service is reachable over the event bus only. */
+  /**
+   * Deploys every verticle; without {@code withHttp} the service is reachable over the event bus only. Its meters go
+   * to a registry of its own, served at {@code /metrics}.
+   */
   public static Future<PulseDeployment> deploy(Vertx vertx, PulseConfig config, boolean withHttp) {
-    PulseDeployment deployment = new PulseDeployment(vertx);
-    Future<Void> chain = deployment.add(new StoreVerticle(config))
-        .compose(v -> deployment.add(new RabbitVerticle(config)))
-        .compose(v -> deployment.add(new NamespaceVerticle(config)))
-        .compose(v -> deployment.add(new MaintenanceVerticle(config)))
-        .compose(v -> deployment.add(new MonitorVerticle(config)));
+    return deploy(vertx, config, withHttp, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /**
+   * Deploys every verticle with its meters in {@code meters}: give the registry the Vert.x instance reports to (see
+   * {@link Main#createVertx}) and {@code /metrics} shows Vert.x's own meters (HTTP server, pools, event bus) too.
+   */
+  public static Future<PulseDeployment> deploy(Vertx vertx, PulseConfig config, boolean withHttp,
+      PrometheusMeterRegistry meters) {
+    PulseDeployment deployment = new PulseDeployment(vertx, meters);
+    Future<Void> chain = deployment.add(new StoreVerticle(config, meters))
+        .compose(v -> deployment.add(new RabbitVerticle(config, meters)))
+        .compose(v -> deployment.add(new NamespaceVerticle(config, meters)))
+        .compose(v -> deployment.add(new MaintenanceVerticle(config, meters)))
+        .compose(v -> deployment.add(new MonitorVerticle(config, meters)));
     if (withHttp) {
       chain = chain.compose(v -> {
-        deployment.http = new HttpVerticle(config);
+        deployment.http = new HttpVerticle(config, meters);
         return deployment.add(deployment.http);
       });
     }
     return chain
         .map(v -> deployment)
         .recover(e -> deployment.undeploy().transform(ar -> Future.failedFuture(e)));
+  }
+
+  /** The meters of this deployment, as served at {@code /metrics}. */
+  public PrometheusMeterRegistry meters() {
+    return meters;
+  }
+
+  /** The REST verticle, or null when it was left out. */
+  HttpVerticle http() {
+    return http;
   }
 
   /** The port the REST API listens on, or -1 when it was left out. */

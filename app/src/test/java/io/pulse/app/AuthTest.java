@@ -441,7 +441,7 @@ class AuthTest {
     assertEquals(200, response.statusCode(), response.bodyAsString());
     assertEquals(ns, response.bodyAsJsonObject().getString("namespace"));
     assertEquals(200, on.get("/namespace/" + ns).statusCode());
-    assertEquals(2, TestEnv.users(on.client, on.userPrefix + ns + "-").size());
+    assertEquals(List.of(on.username(ns, 1)), TestEnv.users(on.client, on.userPrefix + ns + "-"), "the active user exists");
   }
 
   private static void assertNothingCreated(RunningService on, String ns) {

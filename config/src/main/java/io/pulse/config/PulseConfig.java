@@ -74,6 +74,8 @@ public record PulseConfig(
     String smtpPassword,
     String smtpFrom,
     String smtpStarttls,
+    String logFormat,
+    Duration shutdownTimeout,
     Map<String, String> values) {
 
   /** Every key and its default ({@code null}: unset). The README's configuration table lists the same. */
@@ -124,6 +126,8 @@ public record PulseConfig(
     d.put("PULSE_SMTP_PASSWORD", null);
     d.put("PULSE_SMTP_FROM", "pulse@localhost");
     d.put("PULSE_SMTP_STARTTLS", "optional");
+    d.put("PULSE_LOG_FORMAT", "text");
+    d.put("PULSE_SHUTDOWN_TIMEOUT", "30s");
     DEFAULTS = Collections.unmodifiableMap(d);
   }
 
@@ -208,6 +212,8 @@ public record PulseConfig(
         v.get("PULSE_SMTP_PASSWORD"),
         v.get("PULSE_SMTP_FROM"),
         starttls(v, "PULSE_SMTP_STARTTLS"),
+        oneOf(v, "PULSE_LOG_FORMAT", List.of("text", "json")),
+        positive(v, "PULSE_SHUTDOWN_TIMEOUT"),
         Collections.unmodifiableMap(v));
   }
 
@@ -401,6 +407,14 @@ public record PulseConfig(
       throw new ConfigException("PULSE_AMQP_URL", "the vhost in the path must be URL-encoded (a '/' is %2F)");
     }
     return vhost;
+  }
+
+  private static String oneOf(Map<String, String> v, String key, List<String> allowed) {
+    String value = v.get(key);
+    if (!allowed.contains(value)) {
+      throw new ConfigException(key, "must be one of " + String.join(", ", allowed) + ", got '" + value + "'");
+    }
+    return value;
   }
 
   private static String matching(Map<String, String> v, String key, Pattern pattern, String rule) {

@@ -58,6 +58,22 @@ class PulseConfigTest {
   }
 
   @Test
+  void logFormatIsTextOrJsonAndShutdownTimeoutAPositiveDuration() {
+    PulseConfig defaults = PulseConfig.fromMap(Map.of());
+    assertEquals("text", defaults.logFormat());
+    assertEquals(Duration.ofSeconds(30), defaults.shutdownTimeout());
+    PulseConfig set = PulseConfig.fromMap(Map.of("PULSE_LOG_FORMAT", "json", "PULSE_SHUTDOWN_TIMEOUT", "5s"));
+    assertEquals("json", set.logFormat());
+    assertEquals(Duration.ofSeconds(5), set.shutdownTimeout());
+    ConfigException format = assertThrows(ConfigException.class,
+        () -> PulseConfig.fromMap(Map.of("PULSE_LOG_FORMAT", "xml")));
+    assertTrue(format.getMessage().contains("PULSE_LOG_FORMAT"), format.getMessage());
+    ConfigException timeout = assertThrows(ConfigException.class,
+        () -> PulseConfig.fromMap(Map.of("PULSE_SHUTDOWN_TIMEOUT", "0s")));
+    assertTrue(timeout.getMessage().contains("PULSE_SHUTDOWN_TIMEOUT"), timeout.getMessage());
+  }
+
+  @Test
   void vhostIsDecodedFromAmqpUrlPath() {
     assertEquals("pulse", PulseConfig.fromMap(Map.of("PULSE_AMQP_URL", "amqp://localhost:5672/pulse")).vhost());
     assertEquals("/pulse", PulseConfig.fromMap(Map.of("PULSE_AMQP_URL", "amqp://localhost:5672/%2Fpulse")).vhost());

@@ -1,11 +1,17 @@
 package io.pulse.monitor;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.store.api.NamespaceStore;
 import io.pulse.store.api.QueueStates;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,20 +29,28 @@ public final class MonitorVerticle extends VerticleBase {
   private static final int MAX_BACKOFF = 8;
 
   private final PulseConfig config;
+  private final MeterRegistry meters;
+  /** Seconds the last completed sweep took, as a double's bits (pulse_monitor_sweep_seconds). */
+  private final AtomicLong lastSweepSeconds = new AtomicLong(Double.doubleToLongBits(0));
+  private final Map<String, AtomicLong> queuesByState = new ConcurrentHashMap<>();
+  /** The sweep in progress, which stop() lets finish; complete when none runs. */
+  private Future<Void> running = Future.succeededFuture();
   private Notifier notifier;
   private QueueMonitor monitor;
   private long timer = -1;
   private int failures;
   private boolean stopped;
 
-  public MonitorVerticle(PulseConfig config) {
+  public MonitorVerticle(PulseConfig config, MeterRegistry meters) {
     this.config = config;
+    this.meters = meters;
   }
 
   @Override
   public Future<?> start() {
     long timeout = 2 * config.rabbitTimeout().toMillis() + 1000;
-    notifier = new Notifier(vertx, config);
+    registerMeters();
+    notifier = new Notifier(vertx, config, meters);
     monitor = new QueueMonitor(config,
         RabbitAdmin.createProxy(vertx, 4 * timeout),
         NamespaceStore.createProxy(vertx, 2 * config.dbTimeout().toMillis() + 1000),
@@ -51,11 +65,26 @@ public final class MonitorVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  private void registerMeters() {
+    Gauge.builder("pulse.monitor.sweep", lastSweepSeconds, bits -> Double.longBitsToDouble(bits.get()))
+        .description("Duration of the last completed monitor sweep")
+        .baseUnit("seconds")
+        .register(meters);
+    for (String state : QueueMonitor.QUEUE_STATES) {
+      AtomicLong count = queuesByState.computeIfAbsent(state, s -> new AtomicLong());
+      Gauge.builder("pulse.monitor.queues", count, AtomicLong::get)
+          .description("Managed queues by state at the last completed monitor sweep (deleted: by that sweep)")
+          .tag("state", state)
+          .register(meters);
+    }
+  }
+
+  /** Lets a sweep in progress finish (its deletions and notices are not cut half-way), then closes the notifier. */
   @Override
   public Future<?> stop() {
     stopped = true;
     vertx.cancelTimer(timer);
-    return notifier.close();
+    return running.eventually(notifier::close);
   }
 
   private void schedule(long delay) {
@@ -66,12 +95,14 @@ public final class MonitorVerticle extends VerticleBase {
 
   private void sweep() {
     long started = System.nanoTime();
-    monitor.sweep().onComplete(ar -> {
+    running = monitor.sweep().onComplete(ar -> {
       long ms = (System.nanoTime() - started) / 1_000_000;
       long interval = config.monitorInterval().toMillis();
       if (ar.succeeded()) {
         failures = 0;
         QueueMonitor.Report r = ar.result();
+        lastSweepSeconds.set(Double.doubleToLongBits((System.nanoTime() - started) / 1e9));
+        r.queueStates().forEach((state, n) -> queuesByState.get(state).set(n));
         log.debug("Monitor sweep in {} ms: {}", ms, r);
         if (r.warned() + r.deleted() + r.orphans() + r.closed() > 0) {
           log.info("Monitor sweep in {} ms: {} queues, {} exchanges, {} connections; {} warned, {} deleted,"
@@ -86,6 +117,6 @@ public final class MonitorVerticle extends VerticleBase {
             ar.cause().getMessage());
         schedule(delay);
       }
-    });
+    }).transform(ar -> Future.succeededFuture());
   }
 }

@@ -1,5 +1,7 @@
 package io.pulse.monitor;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.PulseConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,6 +13,10 @@ import io.vertx.ext.mail.MailMessage;
 import io.vertx.ext.mail.StartTLSOptions;
 import io.vertx.rabbitmq.RabbitMQClient;
 import io.vertx.rabbitmq.RabbitMQOptions;
+
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,11 +37,18 @@ public final class Notifier {
   private final PulseConfig config;
   private final MailClient mail;
   private final RabbitMQClient amqp;
+  private final Map<Notice.Kind, Counter> sent = new EnumMap<>(Notice.Kind.class);
   private Future<Void> exchangeReady;
 
-  Notifier(Vertx vertx, PulseConfig config) {
+  Notifier(Vertx vertx, PulseConfig config, MeterRegistry meters) {
     this.vertx = vertx;
     this.config = config;
+    for (Notice.Kind kind : Notice.Kind.values()) {
+      sent.put(kind, Counter.builder("pulse.notifications")
+          .description("Owner notices about queues (mailed, or logged without SMTP), by kind")
+          .tag("kind", kind.name().toLowerCase(Locale.ROOT))
+          .register(meters));
+    }
     this.mail = config.smtpHost() == null ? null : MailClient.create(vertx, mailConfig(config));
     this.amqp = RabbitMQClient.create(vertx, new RabbitMQOptions()
         .setHost(config.amqpUrl().getHost())
@@ -70,6 +83,7 @@ public final class Notifier {
 
   /** Sends a notice to {@code contact} (may be null: no mail) and publishes it when it is a state change. */
   Future<Void> tell(Notice notice, String contact) {
+    sent.get(notice.kind()).increment();
     Future<Void> mailed = mail(notice, contact);
     Future<Void> published = notice.isStateChange() ? publish(notice) : Future.succeededFuture();
     return Future.join(mailed, published).mapEmpty();

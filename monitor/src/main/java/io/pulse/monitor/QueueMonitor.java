@@ -31,8 +31,15 @@ final class QueueMonitor {
   private static final Logger log = LoggerFactory.getLogger(QueueMonitor.class);
   private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
-  /** What a sweep saw and did, for logs and tests. */
-  record Report(int queues, int exchanges, int connections, int warned, int deleted, int orphans, int closed) {
+  /** The states a managed queue is counted in by {@link Report#queueStates()}. */
+  static final List<String> QUEUE_STATES = List.of("normal", "warning", "deleted", "orphan");
+
+  /**
+   * What a sweep saw and did, for logs, metrics and tests. {@code queueStates}: managed queues by state at this sweep
+   * (normal, warning, deleted by it, orphan).
+   */
+  record Report(int queues, int exchanges, int connections, int warned, int deleted, int orphans, int closed,
+      Map<String, Integer> queueStates) {
   }
 
   private final PulseConfig config;
@@ -92,7 +99,7 @@ final class QueueMonitor {
         });
         return Future.join(work).transform(ar -> Future.succeededFuture(new Report(queues.result().size(),
             exchanges.result().size(), connections.result().size(), tally.warned, tally.deleted, tally.orphans,
-            tally.closed)));
+            tally.closed, Map.copyOf(tally.queueStates))));
       });
     });
   }
@@ -108,6 +115,7 @@ final class QueueMonitor {
     NamespaceRecord record = live.get(ns);
     if (record == null) {
       tally.orphans++;
+      tally.queue("orphan");
       return destroy("delete orphan queue " + queue + " (namespace " + ns + " does not exist)",
           () -> rabbit.deleteQueue(config.vhost(), queue));
     }
@@ -115,12 +123,16 @@ final class QueueMonitor {
     long alert = config.monitorAlertThreshold();
     if (messages > config.monitorDeleteThreshold()) {
       tally.deleted++;
+      tally.queue("deleted");
       return destroy("delete queue " + queue + " with " + messages + " messages (over "
           + config.monitorDeleteThreshold() + ")", () -> rabbit.deleteQueue(config.vhost(), queue)
           .compose(v -> change(state, queue, ns, "deleted", messages, null, null))
           .compose(won -> won ? tell(Notice.Kind.DELETED, record, queue, messages) : Future.succeededFuture()));
     }
     if (messages > alert) {
+      Instant since = state == null || state.getInstant("aboveSince") == null ? now : state.getInstant("aboveSince");
+      tally.queue("warning".equals(current) || !since.plus(config.monitorAlertAfter()).isAfter(now)
+          ? "warning" : "normal");
       if ("warning".equals(current)) {
         Instant notified = state.getInstant("notifiedAt");
         if (notified != null && notified.plus(config.monitorReminderInterval()).isAfter(now)) {
@@ -144,6 +156,7 @@ final class QueueMonitor {
       }
       return Future.succeededFuture();
     }
+    tally.queue("normal");
     if ("warning".equals(current)) {
       return when("tell the owner queue " + queue + " is back to normal",
           () -> states.remove(queue, state.getInteger("version"))
@@ -272,5 +285,14 @@ final class QueueMonitor {
     int deleted;
     int orphans;
     int closed;
+    final Map<String, Integer> queueStates = new HashMap<>();
+
+    Tally() {
+      QUEUE_STATES.forEach(s -> queueStates.put(s, 0));
+    }
+
+    void queue(String state) {
+      queueStates.merge(state, 1, Integer::sum);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.pulse.api.impl;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pulse.api.NamespaceService;
 import io.pulse.api.auth.Authenticator;
 import io.pulse.api.auth.Caller;
@@ -7,6 +8,8 @@ import io.pulse.api.auth.Hawk;
 import io.pulse.api.auth.Scopes;
 import io.pulse.config.PulseConfig;
 import io.pulse.config.PulseError;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.NamespaceStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -21,26 +24,51 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.serviceproxy.ServiceException;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /** The REST API under {@code /api/pulse/v1}, keeping the contract of Taskcluster's pulse service. */
 public final class HttpVerticle extends VerticleBase {
 
   public static final String BASE = "/api/pulse/v1";
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
+  /** One line per request; its own logger, so operators can turn it down or route it. */
+  private static final Logger access = LoggerFactory.getLogger("io.pulse.access");
   private static final long MAX_BODY_BYTES = 64 * 1024;
+  /** How long /__heartbeat__ waits for PostgreSQL and RabbitMQ before it calls them down. */
+  private static final long HEARTBEAT_MS = 3000;
+  /** Polled by load balancers and Prometheus every few seconds: their lines are DEBUG, not INFO. */
+  private static final Set<String> QUIET_PATHS = Set.of("/__lbheartbeat__", "/__heartbeat__", "/metrics");
+  private static final String CALLER = "pulse.caller";
 
   private final PulseConfig config;
+  private final PrometheusMeterRegistry meters;
   private NamespaceService namespaces;
+  private NamespaceStore store;
+  private RabbitAdmin rabbit;
   private Authenticator authenticator;
   private HttpServer server;
+  private Router router;
+  private String version;
+  private String openapi;
 
-  public HttpVerticle(PulseConfig config) {
+  public HttpVerticle(PulseConfig config, PrometheusMeterRegistry meters) {
     this.config = config;
+    this.meters = meters;
+  }
+
+  /** The routes served, for checking them against the OpenAPI document. */
+  public Router router() {
+    return router;
   }
 
   /** The port the server listens on (useful with PULSE_HTTP_PORT=0). */
@@ -50,14 +78,33 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    return vertx.executeBlocking(() -> {
+      version = versionDocument().encode();
+      openapi = resource("openapi.json");
+      return null;
+    }).compose(v -> listen());
+  }
+
+  private Future<HttpServer> listen() {
     namespaces = NamespaceService.createProxy(vertx, NamespaceVerticle.serviceTimeoutMillis(config));
+    store = NamespaceStore.createProxy(vertx, HEARTBEAT_MS);
+    rabbit = RabbitAdmin.createProxy(vertx, HEARTBEAT_MS);
     authenticator = Authenticator.create(vertx, config);
 
-    Router router = Router.router(vertx);
+    router = Router.router(vertx);
     router.route().handler(ctx -> {
+      long started = System.nanoTime();
+      ctx.addEndHandler(ar -> logRequest(ctx, started, ar.succeeded()));
       ctx.response().putHeader("Content-Type", "application/json; charset=utf-8");
       ctx.next();
     });
+    router.get("/__lbheartbeat__").handler(ctx -> ctx.response().end("{}"));
+    router.get("/__heartbeat__").handler(this::heartbeat);
+    router.get("/__version__").handler(ctx -> ctx.response().end(version));
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(meters.scrape()));
+    router.get(BASE + "/openapi.json").handler(ctx -> ctx.response().end(openapi));
     router.get(BASE + "/ping").handler(this::ping);
     router.get(BASE + "/namespaces").handler(this::listNamespaces);
     router.get(BASE + "/namespace/:namespace").handler(this::namespace);
@@ -85,10 +132,81 @@ public final class HttpVerticle extends VerticleBase {
         .onSuccess(s -> log.info("REST API listening on {}:{}{}", config.httpHost(), s.actualPort(), BASE));
   }
 
+  /**
+   * Stops taking connections and lets the requests in flight finish (within PULSE_SHUTDOWN_TIMEOUT) before the
+   * verticles they call are undeployed.
+   */
   @Override
   public Future<?> stop() {
-    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = server == null ? Future.succeededFuture()
+        : server.shutdown(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
     return authenticator == null ? closed : closed.eventually(authenticator::close);
+  }
+
+  private void logRequest(RoutingContext ctx, long started, boolean answered) {
+    String path = ctx.request().path();
+    Level level = QUIET_PATHS.contains(path) ? Level.DEBUG : Level.INFO;
+    if (!access.isEnabledForLevel(level)) {
+      return;
+    }
+    String method = ctx.request().method().name();
+    Object status = answered ? ctx.response().getStatusCode() : "aborted";
+    double ms = Math.round((System.nanoTime() - started) / 10_000.0) / 100.0;
+    String caller = ctx.get(CALLER, Caller.ANONYMOUS.name());
+    access.atLevel(level)
+        .addKeyValue("method", method)
+        .addKeyValue("path", path)
+        .addKeyValue("status", status)
+        .addKeyValue("latency_ms", ms)
+        .addKeyValue("caller", caller)
+        .log("{} {} {} {} ms caller={}", method, path, status, ms, caller);
+  }
+
+  /** 200 when PostgreSQL and the RabbitMQ management API both answer within a few seconds; else 503 naming them. */
+  private void heartbeat(RoutingContext ctx) {
+    Future<Void> database = store.ping().timeout(HEARTBEAT_MS, TimeUnit.MILLISECONDS);
+    Future<JsonObject> broker = rabbit.overview().timeout(HEARTBEAT_MS, TimeUnit.MILLISECONDS);
+    Future.join(database, broker).onComplete(ar -> {
+      JsonObject checks = new JsonObject()
+          .put("postgresql", database.succeeded() ? "ok" : "down: " + database.cause().getMessage())
+          .put("rabbitmq", broker.succeeded() ? "ok" : "down: " + broker.cause().getMessage());
+      JsonObject body = new JsonObject().put("status", ar.succeeded() ? "ok" : "error").put("checks", checks);
+      if (ar.succeeded()) {
+        ctx.response().end(body.encode());
+        return;
+      }
+      StringBuilder down = new StringBuilder();
+      if (database.failed()) {
+        down.append("PostgreSQL");
+      }
+      if (broker.failed()) {
+        down.append(down.length() > 0 ? " and " : "").append("the RabbitMQ management API");
+      }
+      log.warn("Heartbeat: {} down ({})", down, checks.encode());
+      body.put("code", PulseError.SERVICE_UNAVAILABLE.code()).put("message", down + " cannot be reached");
+      ctx.response().setStatusCode(503).end(body.encode());
+    });
+  }
+
+  /** {@code {"name", "version", "commit"}}, written into the jar at build time. */
+  private static JsonObject versionDocument() throws IOException {
+    JsonObject built = new JsonObject(resource("version.json"));
+    JsonObject answer = new JsonObject().put("name", "pulse");
+    for (String key : new String[] {"version", "commit"}) {
+      String value = built.getString(key, "");
+      // A build outside a git checkout leaves the placeholder unfilled.
+      answer.put(key, value.isBlank() || value.startsWith("${") ? "unknown" : value);
+    }
+    return answer;
+  }
+
+  private static String resource(String name) throws IOException {
+    try (InputStream in = HttpVerticle.class.getResourceAsStream("/io/pulse/api/" + name)) {
+      if (in == null) {
+        throw new IOException("resource /io/pulse/api/" + name + " is missing from the build");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   private void ping(RoutingContext ctx) {
@@ -172,6 +290,7 @@ public final class HttpVerticle extends VerticleBase {
 
   private Future<Caller> authorize(RoutingContext ctx, JsonObject required) {
     return authenticator.authenticate(ctx).compose(caller -> {
+      ctx.put(CALLER, caller.name());
       Object missing = Scopes.unsatisfied(caller.scopes(), required);
       if (missing == null) {
         return Future.succeededFuture(caller);

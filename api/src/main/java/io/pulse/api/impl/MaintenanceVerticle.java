@@ -1,5 +1,7 @@
 package io.pulse.api.impl;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.store.api.NamespaceStore;
@@ -24,18 +26,27 @@ public final class MaintenanceVerticle extends VerticleBase {
   private static final long FIRST_SWEEP_MS = 1000;
 
   private final PulseConfig config;
+  private final MeterRegistry meters;
+  private Counter rotations;
+  private Counter expirations;
   private Lifecycle lifecycle;
-  private boolean sweeping;
-  private boolean reconciling;
+  /** The sweeps in progress (complete when none runs), which stop() lets finish. */
+  private Future<Void> sweeping;
+  private Future<Void> reconciling;
   private long sweepTimer = -1;
   private long reconcileTimer = -1;
 
-  public MaintenanceVerticle(PulseConfig config) {
+  public MaintenanceVerticle(PulseConfig config, MeterRegistry meters) {
     this.config = config;
+    this.meters = meters;
   }
 
   @Override
   public Future<?> start() {
+    rotations = Counter.builder("pulse.rotations").description("Password rotations done by this instance")
+        .register(meters);
+    expirations = Counter.builder("pulse.expirations")
+        .description("Expired namespaces removed by this instance (revocations not included)").register(meters);
     lifecycle = new Lifecycle(vertx, config,
         NamespaceStore.createProxy(vertx, NamespaceVerticle.storeTimeoutMillis(config)),
         RabbitAdmin.createProxy(vertx, NamespaceVerticle.rabbitTimeoutMillis(config)));
@@ -49,34 +60,39 @@ public final class MaintenanceVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /** Starts no new sweep and lets those in progress finish, so no rotation or removal is cut half-way. */
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(reconcileTimer);
-    return Future.succeededFuture();
+    return Future.join(idle(sweeping), idle(reconciling));
+  }
+
+  private static Future<Void> idle(Future<Void> sweep) {
+    return sweep == null ? Future.succeededFuture() : sweep;
   }
 
   private void sweep() {
-    if (sweeping) {
+    if (sweeping != null && !sweeping.isComplete()) {
       return;
     }
-    sweeping = true;
-    run("rotation", lifecycle::rotateDue)
-        .compose(v -> run("expiry", lifecycle::expireDue))
-        .onComplete(ar -> sweeping = false);
+    sweeping = run("rotation", lifecycle::rotateDue, rotations)
+        .compose(v -> run("expiry", lifecycle::expireDue, config.dryRun() ? null : expirations));
   }
 
   private void reconcile() {
-    if (reconciling) {
+    if (reconciling != null && !reconciling.isComplete()) {
       return;
     }
-    reconciling = true;
-    run("reconciliation", lifecycle::reconcile).onComplete(ar -> reconciling = false);
+    reconciling = run("reconciliation", lifecycle::reconcile, null);
   }
 
-  private Future<Void> run(String what, Supplier<Future<Integer>> sweep) {
+  private Future<Void> run(String what, Supplier<Future<Integer>> sweep, Counter done) {
     long started = System.nanoTime();
     return sweep.get().transform(ar -> {
+      if (ar.succeeded() && done != null) {
+        done.increment(ar.result());
+      }
       long ms = (System.nanoTime() - started) / 1_000_000;
       if (ar.failed()) {
         log.warn("Maintenance {} sweep failed after {} ms; retrying at the next tick: {}", what, ms,

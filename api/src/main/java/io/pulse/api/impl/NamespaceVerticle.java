@@ -1,5 +1,6 @@
 package io.pulse.api.impl;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.api.NamespaceService;
 import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
@@ -14,10 +15,12 @@ import io.vertx.serviceproxy.ServiceBinder;
 public final class NamespaceVerticle extends VerticleBase {
 
   private final PulseConfig config;
+  private final MeterRegistry meters;
   private MessageConsumer<JsonObject> consumer;
 
-  public NamespaceVerticle(PulseConfig config) {
+  public NamespaceVerticle(PulseConfig config, MeterRegistry meters) {
     this.config = config;
+    this.meters = meters;
   }
 
   /** How long a call to a dependency may take before the caller hears 503: its own timeout plus slack. */
@@ -41,8 +44,8 @@ public final class NamespaceVerticle extends VerticleBase {
   public Future<?> start() {
     NamespaceStore store = NamespaceStore.createProxy(vertx, storeTimeoutMillis(config));
     RabbitAdmin rabbit = RabbitAdmin.createProxy(vertx, rabbitTimeoutMillis(config));
-    NamespaceService service = new NamespaceServiceImpl(config, store, rabbit,
-        new Lifecycle(vertx, config, store, rabbit));
+    NamespaceService service = new MeteredNamespaceService(new NamespaceServiceImpl(config, store, rabbit,
+        new Lifecycle(vertx, config, store, rabbit)), meters);
     consumer = new ServiceBinder(vertx).setAddress(NamespaceService.ADDRESS).register(NamespaceService.class, service);
     return consumer.completion();
   }

@@ -33,6 +33,7 @@ final class RabbitAdminImpl implements RabbitAdmin {
   private final String apiUrl;
   private final String authorization;
   private final long timeoutMillis;
+  CallMetrics metrics = CallMetrics.NONE;
 
   RabbitAdminImpl(WebClient client, URI api, String user, String password, long timeoutMillis) {
     this.client = client;
@@ -190,7 +191,8 @@ final class RabbitAdminImpl implements RabbitAdmin {
     HttpRequest<Buffer> request = decorate.apply(client.request(method, port, host, basePath + path)
         .putHeader("Authorization", authorization)
         .timeout(timeoutMillis));
-    Future<HttpResponse<Buffer>> sent = body == null ? request.send() : request.sendJsonObject(body);
+    Future<HttpResponse<Buffer>> sent =
+        metrics.time(method, body == null ? request.send() : request.sendJsonObject(body));
     return sent.recover(e -> {
       log.warn("RabbitMQ management API unreachable ({} {}): {}", method, apiUrl, e.toString());
       return PulseError.SERVICE_UNAVAILABLE.fail("RabbitMQ management API at " + apiUrl + " is unreachable ("

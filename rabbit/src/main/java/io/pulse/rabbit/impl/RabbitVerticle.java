@@ -1,5 +1,6 @@
 package io.pulse.rabbit.impl;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.vertx.core.Future;
@@ -21,11 +22,13 @@ public final class RabbitVerticle extends VerticleBase {
   private static final int MAX_CONNECTIONS = 16;
 
   private final PulseConfig config;
+  private final MeterRegistry meters;
   private WebClient client;
   private MessageConsumer<JsonObject> consumer;
 
-  public RabbitVerticle(PulseConfig config) {
+  public RabbitVerticle(PulseConfig config, MeterRegistry meters) {
     this.config = config;
+    this.meters = meters;
   }
 
   @Override
@@ -40,6 +43,7 @@ public final class RabbitVerticle extends VerticleBase {
         new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
     RabbitAdminImpl admin = new RabbitAdminImpl(client, config.rabbitApi(), config.rabbitUser(),
         config.rabbitPassword(), timeoutMillis);
+    admin.metrics = new CallMetrics(meters);
     consumer = new ServiceBinder(vertx).setAddress(RabbitAdmin.ADDRESS).register(RabbitAdmin.class, admin);
     return consumer.completion();
   }

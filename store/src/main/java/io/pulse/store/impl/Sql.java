@@ -88,6 +88,9 @@ final class Sql {
 
   static final String PING = "SELECT 1 FROM namespaces LIMIT 1";
 
+  /** Live namespaces, for the pulse_namespaces gauge. */
+  static final String COUNT_LIVE = "SELECT count(*) FROM namespaces WHERE provisioned AND NOT expiring";
+
   static final String MIGRATIONS_TABLE =
       "CREATE TABLE IF NOT EXISTS pulse_schema_migrations ("
           + "version integer PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())";

@@ -1,5 +1,7 @@
 package io.pulse.store.impl;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.PulseConfig;
 import io.pulse.store.api.NamespaceStore;
 import io.pulse.store.api.QueueStates;
@@ -14,8 +16,10 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.serviceproxy.ServiceBinder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class StoreVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(StoreVerticle.class);
+  /** The pulse_namespaces gauge is a count query, refreshed at most this far apart (never per scrape). */
+  private static final long MAX_COUNT_INTERVAL_MS = 15_000;
 
   private final PulseConfig config;
   private EmbeddedPostgres embedded;
@@ -34,14 +40,20 @@ public final class StoreVerticle extends VerticleBase {
   private MessageConsumer<JsonObject> consumer;
   private MessageConsumer<JsonObject> statesConsumer;
   private NamespaceStoreImpl store;
+  private final MeterRegistry meters;
+  private final AtomicLong liveNamespaces = new AtomicLong();
+  private long countTimer = -1;
 
-  public StoreVerticle(PulseConfig config) {
+  public StoreVerticle(PulseConfig config, MeterRegistry meters) {
     this.config = config;
+    this.meters = meters;
   }
 
   @Override
   public Future<?> start() {
     return connectOptions().compose(options -> {
+      // Every statement is a constant (Sql): prepare each once per connection, not on every call.
+      options.setCachePreparedStatements(true);
       int timeoutMillis = (int) config.dbTimeout().toMillis();
       pool = PgBuilder.pool()
           .with(new PoolOptions()
@@ -61,7 +73,23 @@ public final class StoreVerticle extends VerticleBase {
       // A database that is down at start must not keep the service from starting: it answers 503 until the
       // schema is in place, and keeps trying.
       return store.migrateUntilReady(1000);
-    });
+    }).onSuccess(v -> countNamespaces());
+  }
+
+  /** Keeps the pulse_namespaces gauge current with one cheap count query now and then. */
+  private void countNamespaces() {
+    Gauge.builder("pulse.namespaces", liveNamespaces, AtomicLong::get)
+        .description("Live (provisioned, not being removed) namespaces, counted every PULSE_MAINTENANCE_INTERVAL"
+            + " (at most 15 s apart)")
+        .register(meters);
+    long every = Math.min(config.maintenanceInterval().toMillis(), MAX_COUNT_INTERVAL_MS);
+    refreshCount();
+    countTimer = vertx.setPeriodic(every, id -> refreshCount());
+  }
+
+  private void refreshCount() {
+    store.query(Sql.COUNT_LIVE, Tuple.tuple())
+        .onSuccess(rows -> liveNamespaces.set(rows.iterator().next().getLong(0)));
   }
 
   private Future<PgConnectOptions> connectOptions() {
@@ -82,6 +110,7 @@ public final class StoreVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(countTimer);
     if (store != null) {
       store.stop();
     }
