@@ -120,8 +120,9 @@ public final class Bench {
 
   static void firstClaims(int n, int rounds) {
     // Warm both up, then interleave rounds and take the median of each.
+    // The service's JIT compiles for several seconds after start; its warm-up is as long as a round.
     bareNamespaces("w", n / 4);
-    serviceClaims("w", n / 4);
+    serviceClaims("w", n);
     List<Double> bare = new ArrayList<>();
     List<Double> svc = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
@@ -173,7 +174,7 @@ public final class Bench {
       claim("re-" + i, new JsonObject()).await();
     }
     // Warm up (the JIT), then measure.
-    long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
     List<Future<Void>> warmers = new ArrayList<>();
     for (int i = 0; i < callers; i++) {
       warmers.add(reclaimLoop("re-" + i, warm, new AtomicLong()));

@@ -98,7 +98,13 @@ public final class Authenticator {
       return PulseError.AUTHENTICATION_FAILED.fail("Bearer tokens are not accepted: this service has no JWT key"
           + " configured (PULSE_JWT_SECRET or PULSE_JWT_PUBLIC_KEY)");
     }
-    return jwt.authenticate(new TokenCredentials(parts[1].trim()))
+    String token = parts[1].trim();
+    long now = System.currentTimeMillis();
+    VerifiedToken known = verified.get(token);
+    if (known != null && known.validUntil() > now) {
+      return Future.succeededFuture(known.caller());
+    }
+    return jwt.authenticate(new TokenCredentials(token))
         .recover(e -> PulseError.AUTHENTICATION_FAILED.fail("Bearer token rejected: " + safeReason(e)))
         .compose(user -> {
           Object claim = user.principal().getValue("scopes");
@@ -117,9 +123,30 @@ public final class Authenticator {
             }
           }
           String sub = user.principal().getString("sub", "unnamed");
-          return Future.succeededFuture(new Caller("jwt:" + sub, List.copyOf(scopes)));
+          Caller caller = new Caller("jwt:" + sub, List.copyOf(scopes));
+          // Callers send the same token many times: remember it until it expires, for at most a minute.
+          Long exp = user.principal().getLong("exp");
+          long until = Math.min(now + VERIFIED_TTL_MS, exp == null ? Long.MAX_VALUE : exp * 1000);
+          verified.put(token, new VerifiedToken(caller, until));
+          return Future.succeededFuture(caller);
         });
   }
+
+  /** A token whose signature and claims were checked, good until {@code validUntil} (epoch ms). */
+  private record VerifiedToken(Caller caller, long validUntil) {
+  }
+
+  private static final long VERIFIED_TTL_MS = 60_000;
+  private static final int VERIFIED_MAX = 4096;
+
+  /** Tokens checked recently, least recently used first out; touched only on the HTTP verticle's event loop. */
+  private final java.util.Map<String, VerifiedToken> verified =
+      new java.util.LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, VerifiedToken> eldest) {
+          return size() > VERIFIED_MAX;
+        }
+      };
 
   private Future<Caller> authenticateHawk(RoutingContext ctx, String authorization) {
     long now = System.currentTimeMillis();
