@@ -251,34 +251,16 @@ public final class HttpVerticle extends VerticleBase {
           + " {\"expires\": \"2030-01-01T00:00:00Z\", \"contact\": \"owner@example.com\"}"));
       return;
     }
-    try {
-      Validation.namespace(name, config.namespacePrefix());
-    } catch (ServiceException e) {
-      error(ctx, info, e);
-      return;
-    }
-    JsonObject required = new JsonObject().put("AllOf", new JsonArray().add("pulse:namespace:" + name));
-    Future<JsonObject> claimed = authorize(ctx, required)
-        .compose(caller -> namespaces.claimNamespace(name, (JsonObject) parsed)
-            .onComplete(ar -> log.info("claimNamespace namespace={} caller={} outcome={}", name, caller.name(),
-                ar.succeeded() ? "ok" : PulseError.of(ar.cause()).code())));
+    Future<JsonObject> claimed = namespaceCaller(ctx, name)
+        .compose(caller -> logged("claimNamespace", name, caller, namespaces.claimNamespace(name, (JsonObject) parsed)));
     answer(ctx, info, claimed);
   }
 
   private void revokeNamespace(RoutingContext ctx) {
     String name = ctx.pathParam("namespace");
     RequestInfo info = new RequestInfo("revokeNamespace", new JsonObject().put("namespace", name), null);
-    try {
-      Validation.namespace(name, config.namespacePrefix());
-    } catch (ServiceException e) {
-      error(ctx, info, e);
-      return;
-    }
-    JsonObject required = new JsonObject().put("AllOf", new JsonArray().add("pulse:namespace:" + name));
-    authorize(ctx, required)
-        .compose(caller -> namespaces.revokeNamespace(name)
-            .onComplete(ar -> log.info("revokeNamespace namespace={} caller={} outcome={}", name, caller.name(),
-                ar.succeeded() ? "ok" : PulseError.of(ar.cause()).code())))
+    namespaceCaller(ctx, name)
+        .compose(caller -> logged("revokeNamespace", name, caller, namespaces.revokeNamespace(name)))
         .onComplete(ar -> {
           if (ar.succeeded()) {
             ctx.response().setStatusCode(204).end();
@@ -286,6 +268,25 @@ public final class HttpVerticle extends VerticleBase {
             error(ctx, info, ar.cause());
           }
         });
+  }
+
+  /**
+   * The caller of a route on one namespace: the name is checked first (400 whatever the credentials), then the caller
+   * must hold {@code pulse:namespace:<name>}.
+   */
+  private Future<Caller> namespaceCaller(RoutingContext ctx, String name) {
+    try {
+      Validation.namespace(name, config.namespacePrefix());
+    } catch (ServiceException e) {
+      return Future.failedFuture(e);
+    }
+    return authorize(ctx, new JsonObject().put("AllOf", new JsonArray().add("pulse:namespace:" + name)));
+  }
+
+  /** Logs who did what to which namespace, and how it ended (a code, never a secret). */
+  private static <T> Future<T> logged(String method, String name, Caller caller, Future<T> call) {
+    return call.onComplete(ar -> log.info("{} namespace={} caller={} outcome={}", method, name, caller.name(),
+        ar.succeeded() ? "ok" : PulseError.of(ar.cause()).code()));
   }
 
   private Future<Caller> authorize(RoutingContext ctx, JsonObject required) {
