@@ -1,5 +1,6 @@
 package io.pulse.monitor;
 
+import io.pulse.config.Names;
 import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.store.api.NamespaceRecord;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
 final class QueueMonitor {
 
   private static final Logger log = LoggerFactory.getLogger(QueueMonitor.class);
-  private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  private static final Pattern NAMESPACE = Names.NAMESPACE;
 
   /** The states a managed queue is counted in by {@link Report#queueStates()}. */
   static final List<String> QUEUE_STATES = List.of("normal", "warning", "deleted", "orphan");
@@ -59,7 +60,7 @@ final class QueueMonitor {
 
   Future<Report> sweep() {
     String vhost = config.vhost();
-    String prefix = escape(config.namespacePrefix());
+    String prefix = Names.escapeRegex(config.namespacePrefix());
     Future<JsonArray> queues = rabbit.listQueues(vhost, "^queue/" + prefix, List.of("name", "messages"));
     Future<List<String>> exchanges = rabbit.listExchangeNames(vhost, "^exchange/" + prefix);
     Future<JsonArray> connections = rabbit.listConnections(vhost);
@@ -274,10 +275,6 @@ final class QueueMonitor {
     if (name != null) {
       names.add(name);
     }
-  }
-
-  private static String escape(String text) {
-    return text.replaceAll("([\\\\^$.|?*+()\\[\\]{}-])", "\\\\$1");
   }
 
   private static final class Tally {

@@ -1,5 +1,6 @@
 package io.pulse.api.impl;
 
+import io.pulse.config.Names;
 import io.pulse.config.PulseConfig;
 import io.vertx.core.json.JsonObject;
 
@@ -35,7 +36,7 @@ final class Credentials {
 
   /** The permission templates with {@code {ns}} replaced by the regex-escaped namespace. */
   JsonObject permissions(String namespace) {
-    String ns = escapeRegex(namespace);
+    String ns = Names.escapeRegex(namespace);
     return new JsonObject()
         .put("configure", config.permissionConfigure().replace("{ns}", ns))
         .put("write", config.permissionWrite().replace("{ns}", ns))
@@ -48,17 +49,6 @@ final class Credentials {
     String authority = amqp.getRawAuthority();
     String rest = amqp.toString().substring(amqp.getScheme().length() + 3 + authority.length());
     return amqp.getScheme() + "://" + encode(user) + ":" + encode(password) + "@" + authority + rest;
-  }
-
-  static String escapeRegex(String text) {
-    StringBuilder out = new StringBuilder(text.length() + 8);
-    for (char c : text.toCharArray()) {
-      if ("\\^$.|?*+()[]{}-".indexOf(c) >= 0) {
-        out.append('\\');
-      }
-      out.append(c);
-    }
-    return out.toString();
   }
 
   private static String encode(String text) {

@@ -1,5 +1,6 @@
 package io.pulse.api.impl;
 
+import io.pulse.config.Names;
 import io.pulse.config.PulseConfig;
 import io.pulse.config.PulseError;
 import io.pulse.rabbit.api.RabbitAdmin;
@@ -147,7 +148,7 @@ final class Lifecycle {
     String vhost = config.vhost();
     Set<String> users = Set.of(credentials.username(name, 1), credentials.username(name, 2));
     String reason = "Pulse namespace " + name + " " + why;
-    String escaped = Credentials.escapeRegex(name);
+    String escaped = Names.escapeRegex(name);
     return rabbit.listConnections(vhost)
         .compose(connections -> {
           List<String> theirs = new ArrayList<>();

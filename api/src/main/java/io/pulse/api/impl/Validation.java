@@ -1,5 +1,6 @@
 package io.pulse.api.impl;
 
+import io.pulse.config.Names;
 import io.pulse.config.PulseError;
 import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
@@ -18,7 +19,7 @@ final class Validation {
 
   static final int MAX_LIMIT = 1000;
 
-  private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  private static final Pattern NAMESPACE = Names.NAMESPACE;
   private static final Pattern EMAIL = Pattern.compile("[^@\\s\"<>,;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+");
   private static final Set<String> CLAIM_FIELDS = Set.of("expires", "contact");
   private static final Set<String> LIST_FIELDS = Set.of("limit", "continuationToken");

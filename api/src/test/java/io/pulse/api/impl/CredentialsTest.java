@@ -74,7 +74,7 @@ class CredentialsTest {
   @Test
   void escapeRegexEscapesMetacharacters() {
     String text = "a.b*c+d?e(f)g[h]i{j}k|l^m$n\\o-p";
-    Pattern p = Pattern.compile(Credentials.escapeRegex(text));
+    Pattern p = Pattern.compile(io.pulse.config.Names.escapeRegex(text));
     assertTrue(p.matcher(text).matches());
     assertFalse(p.matcher(text.replace('.', 'X')).matches());
   }
