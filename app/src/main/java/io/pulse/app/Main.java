@@ -37,7 +37,7 @@ public final class Main {
       return;
     }
     // Logback reads PULSE_LOG_FORMAT when the first logger is made, so a value from the YAML file counts too.
-    System.setProperty("PULSE_LOG_FORMAT", config.logFormat());
+    System.setProperty("PULSE_LOG_FORMAT", config.operations().logFormat());
     Logger log = LoggerFactory.getLogger(Main.class);
     if (args.length > 0 && args[0].equals("token")) {
       System.exit(TokenCommand.run(config, args));
@@ -65,7 +65,7 @@ public final class Main {
    * PULSE_SHUTDOWN_TIMEOUT). Halting is what makes the exit code 0: a JVM ended by a signal exits 143.
    */
   private static void shutDown(Logger log, Vertx vertx, PulseDeployment deployment, PulseConfig config) {
-    long timeoutMs = config.shutdownTimeout().toMillis();
+    long timeoutMs = config.operations().shutdownTimeout().toMillis();
     log.info("Shutting down: finishing the requests in flight and the current maintenance step (at most {} ms)",
         timeoutMs);
     int status = 0;

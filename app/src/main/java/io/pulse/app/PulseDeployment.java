@@ -2,13 +2,13 @@ package io.pulse.app;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.pulse.api.impl.HttpVerticle;
-import io.pulse.api.impl.MaintenanceVerticle;
-import io.pulse.api.impl.NamespaceVerticle;
+import io.pulse.api.HttpVerticle;
 import io.pulse.config.PulseConfig;
+import io.pulse.core.MaintenanceVerticle;
+import io.pulse.core.NamespaceVerticle;
 import io.pulse.monitor.MonitorVerticle;
-import io.pulse.rabbit.impl.RabbitVerticle;
-import io.pulse.store.impl.StoreVerticle;
+import io.pulse.rabbit.RabbitVerticle;
+import io.pulse.store.StoreVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 

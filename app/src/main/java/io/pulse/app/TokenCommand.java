@@ -23,7 +23,7 @@ final class TokenCommand {
   }
 
   static int run(PulseConfig config, String[] args) {
-    if (config.jwtSecret() == null) {
+    if (config.auth().jwtSecret() == null) {
       System.err.println("PULSE_JWT_SECRET must be set to mint a token");
       return 2;
     }
@@ -45,13 +45,13 @@ final class TokenCommand {
     Vertx vertx = Vertx.vertx();
     try {
       JWTAuth auth = JWTAuth.create(vertx, new JWTAuthOptions()
-          .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(config.jwtSecret())));
+          .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(config.auth().jwtSecret())));
       JWTOptions options = new JWTOptions().setExpiresInSeconds((int) ttlSeconds).setSubject(sub);
-      if (config.jwtIssuer() != null) {
-        options.setIssuer(config.jwtIssuer());
+      if (config.auth().jwtIssuer() != null) {
+        options.setIssuer(config.auth().jwtIssuer());
       }
-      if (config.jwtAudience() != null) {
-        options.setAudience(List.of(config.jwtAudience()));
+      if (config.auth().jwtAudience() != null) {
+        options.setAudience(List.of(config.auth().jwtAudience()));
       }
       System.out.println(auth.generateToken(new JsonObject().put("scopes", new JsonArray(scopes)), options));
       return 0;

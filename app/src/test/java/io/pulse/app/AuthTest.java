@@ -1,10 +1,12 @@
 package io.pulse.app;
 
+import static io.pulse.testkit.Responses.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -399,19 +401,6 @@ class AuthTest {
   private static JsonObject decodePayload(String token) {
     return new JsonObject(new String(Base64.getUrlDecoder().decode(token.split("\\.")[1]),
         java.nio.charset.StandardCharsets.UTF_8));
-  }
-
-  private static JsonObject assertError(HttpResponse<Buffer> response, int status, String code, String inMessage) {
-    assertEquals(status, response.statusCode(), response.bodyAsString());
-    assertTrue(response.getHeader("Content-Type").startsWith("application/json"), response.getHeader("Content-Type"));
-    JsonObject body = response.bodyAsJsonObject();
-    assertEquals(code, body.getString("code"), body.encode());
-    assertNotNull(body.getString("message"), body.encode());
-    if (inMessage != null) {
-      assertTrue(body.getString("message").contains(inMessage), "message should name " + inMessage + ": "
-          + body.encode());
-    }
-    return body;
   }
 
   /** 401 AuthenticationFailed with a WWW-Authenticate challenge and no echo of the credential. */

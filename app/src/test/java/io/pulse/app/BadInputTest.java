@@ -1,9 +1,11 @@
 package io.pulse.app;
 
+import static io.pulse.testkit.Responses.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -269,17 +271,6 @@ class BadInputTest {
 
     HttpResponse<Buffer> get = service.request(HttpMethod.GET, "/namespace/" + rawName, null).send().await();
     assertError(get, 400, "InvalidNamespace", RULE);
-  }
-
-  private static JsonObject assertError(HttpResponse<Buffer> response, int status, String code, String inMessage) {
-    assertEquals(status, response.statusCode(), response.bodyAsString());
-    assertTrue(response.getHeader("Content-Type").startsWith("application/json"), response.getHeader("Content-Type"));
-    JsonObject body = response.bodyAsJsonObject();
-    assertEquals(code, body.getString("code"), body.encode());
-    assertNotNull(body.getString("message"), body.encode());
-    assertTrue(body.getString("message").contains(inMessage), "message should name " + inMessage + ": "
-        + body.encode());
-    return body;
   }
 
   private static void assertClaimInfo(JsonObject body, String ns) {

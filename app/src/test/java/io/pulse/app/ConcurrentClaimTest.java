@@ -2,6 +2,7 @@ package io.pulse.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.pulse.testkit.TestEnv;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -8,6 +8,7 @@ import com.rabbitmq.client.Connection;
 import io.pulse.api.auth.Hawk;
 import io.pulse.api.auth.HawkVerifier;
 import io.pulse.config.StaticClient;
+import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;

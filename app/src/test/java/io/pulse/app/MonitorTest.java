@@ -10,8 +10,9 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.ShutdownSignalException;
-import io.pulse.monitor.Notifier;
+import io.pulse.client.Events;
 import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
@@ -74,7 +75,7 @@ class MonitorTest {
   @Test
   void ownersAreWarnedOnceAndToldWhenTheQueueIsBackToNormalAndEventsArePublished(Vertx vertx) throws Exception {
     List<JsonObject> busEvents = new CopyOnWriteArrayList<>();
-    vertx.eventBus().<JsonObject>consumer(Notifier.EVENTS_ADDRESS, m -> busEvents.add(m.body()));
+    vertx.eventBus().<JsonObject>consumer(Events.QUEUE_EVENTS, m -> busEvents.add(m.body()));
     try (RunningService service = RunningService.start(vertx, settings());
         Connection admin = adminConnection(service)) {
       String ns = TestEnv.unique("warn");
@@ -273,7 +274,7 @@ class MonitorTest {
   /** A queue bound to the events exchange (declared here as the service declares it) with {@code bindingKey}. */
   private Channel eventsQueue(RunningService service, Connection admin, String bindingKey) throws Exception {
     Channel channel = admin.createChannel();
-    String exchange = service.config.eventsExchange();
+    String exchange = service.config.namespaces().eventsExchange();
     channel.exchangeDeclare(exchange, "topic", true, false, null);
     eventsQueueName = channel.queueDeclare().getQueue();
     channel.queueBind(eventsQueueName, exchange, bindingKey);

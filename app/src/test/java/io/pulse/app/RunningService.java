@@ -1,6 +1,7 @@
 package io.pulse.app;
 
 import io.pulse.config.PulseConfig;
+import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;

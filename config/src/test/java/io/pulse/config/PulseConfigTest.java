@@ -45,26 +45,26 @@ class PulseConfigTest {
   @Test
   void defaultsApplyWithEmptyEnvironment() {
     PulseConfig c = PulseConfig.load(Map.of());
-    assertEquals(8080, c.httpPort());
-    assertEquals("0.0.0.0", c.httpHost());
-    assertEquals(Duration.ofHours(1), c.rotationInterval());
-    assertEquals(Duration.ofHours(4), c.claimDuration());
-    assertEquals(URI.create("amqp://localhost:5672/%2F"), c.amqpUrl());
-    assertEquals("/", c.vhost());
-    assertNull(c.dbUrl());
-    assertNull(c.jwtSecret());
-    assertEquals(List.of(), c.userTags());
-    assertEquals("", c.namespacePrefix());
+    assertEquals(8080, c.http().port());
+    assertEquals("0.0.0.0", c.http().host());
+    assertEquals(Duration.ofHours(1), c.lifecycle().rotationInterval());
+    assertEquals(Duration.ofHours(4), c.lifecycle().claimDuration());
+    assertEquals(URI.create("amqp://localhost:5672/%2F"), c.rabbit().amqpUrl());
+    assertEquals("/", c.rabbit().vhost());
+    assertNull(c.database().url());
+    assertNull(c.auth().jwtSecret());
+    assertEquals(List.of(), c.namespaces().userTags());
+    assertEquals("", c.namespaces().namespacePrefix());
   }
 
   @Test
   void logFormatIsTextOrJsonAndShutdownTimeoutAPositiveDuration() {
     PulseConfig defaults = PulseConfig.fromMap(Map.of());
-    assertEquals("text", defaults.logFormat());
-    assertEquals(Duration.ofSeconds(30), defaults.shutdownTimeout());
+    assertEquals("text", defaults.operations().logFormat());
+    assertEquals(Duration.ofSeconds(30), defaults.operations().shutdownTimeout());
     PulseConfig set = PulseConfig.fromMap(Map.of("PULSE_LOG_FORMAT", "json", "PULSE_SHUTDOWN_TIMEOUT", "5s"));
-    assertEquals("json", set.logFormat());
-    assertEquals(Duration.ofSeconds(5), set.shutdownTimeout());
+    assertEquals("json", set.operations().logFormat());
+    assertEquals(Duration.ofSeconds(5), set.operations().shutdownTimeout());
     ConfigException format = assertThrows(ConfigException.class,
         () -> PulseConfig.fromMap(Map.of("PULSE_LOG_FORMAT", "xml")));
     assertTrue(format.getMessage().contains("PULSE_LOG_FORMAT"), format.getMessage());
@@ -75,41 +75,41 @@ class PulseConfigTest {
 
   @Test
   void vhostIsDecodedFromAmqpUrlPath() {
-    assertEquals("pulse", PulseConfig.fromMap(Map.of("PULSE_AMQP_URL", "amqp://localhost:5672/pulse")).vhost());
-    assertEquals("/pulse", PulseConfig.fromMap(Map.of("PULSE_AMQP_URL", "amqp://localhost:5672/%2Fpulse")).vhost());
-    assertEquals("/", PulseConfig.fromMap(Map.of("PULSE_AMQP_URL", "amqps://localhost:5671/%2F")).vhost());
+    assertEquals("pulse", PulseConfig.fromMap(Map.of("PULSE_AMQP_URL", "amqp://localhost:5672/pulse")).rabbit().vhost());
+    assertEquals("/pulse", PulseConfig.fromMap(Map.of("PULSE_AMQP_URL", "amqp://localhost:5672/%2Fpulse")).rabbit().vhost());
+    assertEquals("/", PulseConfig.fromMap(Map.of("PULSE_AMQP_URL", "amqps://localhost:5671/%2F")).rabbit().vhost());
   }
 
   @Test
   void yamlFileOverridesDefaultsAndEnvironmentOverridesFile() throws IOException {
     Path file = yaml("PULSE_HTTP_PORT: 9090\nPULSE_ROTATION_INTERVAL: 30m\nPULSE_NAMESPACE_PREFIX: fromfile\n");
     PulseConfig fileOnly = PulseConfig.load(Map.of("PULSE_CONFIG", file.toString()));
-    assertEquals(9090, fileOnly.httpPort());
-    assertEquals(Duration.ofMinutes(30), fileOnly.rotationInterval());
-    assertEquals("fromfile", fileOnly.namespacePrefix());
+    assertEquals(9090, fileOnly.http().port());
+    assertEquals(Duration.ofMinutes(30), fileOnly.lifecycle().rotationInterval());
+    assertEquals("fromfile", fileOnly.namespaces().namespacePrefix());
 
     PulseConfig layered = PulseConfig.load(Map.of("PULSE_CONFIG", file.toString(), "PULSE_HTTP_PORT", "7070"));
-    assertEquals(7070, layered.httpPort());
-    assertEquals(Duration.ofMinutes(30), layered.rotationInterval());
-    assertEquals("fromfile", layered.namespacePrefix());
+    assertEquals(7070, layered.http().port());
+    assertEquals(Duration.ofMinutes(30), layered.lifecycle().rotationInterval());
+    assertEquals("fromfile", layered.namespaces().namespacePrefix());
   }
 
   @Test
   void unrelatedEnvironmentVariablesAreIgnored() {
     PulseConfig c = PulseConfig.load(Map.of("PATH", "/usr/bin", "HOME", "/root", "PULSE_HTTP_PORT", "8181"));
-    assertEquals(8181, c.httpPort());
+    assertEquals(8181, c.http().port());
   }
 
   @Test
   void userTagsMayBeAYamlList() throws IOException {
     Path file = yaml("PULSE_USER_TAGS:\n  - monitoring\n  - management\n");
     assertEquals(List.of("monitoring", "management"),
-        PulseConfig.load(Map.of("PULSE_CONFIG", file.toString())).userTags());
+        PulseConfig.load(Map.of("PULSE_CONFIG", file.toString())).namespaces().userTags());
   }
 
   @Test
   void userTagsFromEnvironmentAreCommaSeparated() {
-    assertEquals(List.of("a", "b"), PulseConfig.load(Map.of("PULSE_USER_TAGS", " a , b ,")).userTags());
+    assertEquals(List.of("a", "b"), PulseConfig.load(Map.of("PULSE_USER_TAGS", " a , b ,")).namespaces().userTags());
   }
 
   @Test
@@ -139,7 +139,7 @@ class PulseConfigTest {
   void rotationBelowTwoSecondsIsRejected() {
     ConfigException e = rejects("PULSE_ROTATION_INTERVAL", "1s");
     assertTrue(e.getMessage().contains("2s"), e.getMessage());
-    assertEquals(Duration.ofSeconds(2), PulseConfig.load(Map.of("PULSE_ROTATION_INTERVAL", "2s")).rotationInterval());
+    assertEquals(Duration.ofSeconds(2), PulseConfig.load(Map.of("PULSE_ROTATION_INTERVAL", "2s")).lifecycle().rotationInterval());
   }
 
   @Test
@@ -208,7 +208,7 @@ class PulseConfigTest {
     assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
     assertFalse(e.getMessage().contains("mysql://admin"), e.getMessage());
     assertEquals("postgresql://u:p@db:5432/pulse",
-        PulseConfig.load(Map.of("PULSE_DB_URL", "postgresql://u:p@db:5432/pulse")).dbUrl());
+        PulseConfig.load(Map.of("PULSE_DB_URL", "postgresql://u:p@db:5432/pulse")).database().url());
   }
 
   @Test
@@ -220,10 +220,10 @@ class PulseConfigTest {
   @Test
   void jwtPublicKeyAcceptsInlinePemAndFilePath() throws IOException {
     String pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
-    assertEquals(pem.trim(), PulseConfig.load(Map.of("PULSE_JWT_PUBLIC_KEY", pem)).jwtPublicKey());
+    assertEquals(pem.trim(), PulseConfig.load(Map.of("PULSE_JWT_PUBLIC_KEY", pem)).auth().jwtPublicKey());
     Path file = dir.resolve("key.pem");
     Files.writeString(file, pem);
-    assertEquals(pem, PulseConfig.load(Map.of("PULSE_JWT_PUBLIC_KEY", file.toString())).jwtPublicKey());
+    assertEquals(pem, PulseConfig.load(Map.of("PULSE_JWT_PUBLIC_KEY", file.toString())).auth().jwtPublicKey());
   }
 
   @Test
@@ -254,17 +254,17 @@ class PulseConfigTest {
     assertFalse(json.containsKey("PULSE_DB_URL"));
     PulseConfig back = PulseConfig.fromJson(json);
     assertEquals(c, back);
-    assertEquals(9000, back.httpPort());
-    assertEquals("/pulse", back.vhost());
+    assertEquals(9000, back.http().port());
+    assertEquals("/pulse", back.rabbit().vhost());
   }
 
   @Test
   void withChangesOneKeyAndKeepsTheOthers() {
     PulseConfig c = PulseConfig.load(Map.of("PULSE_HTTP_PORT", "9000"));
     PulseConfig changed = c.with(Map.of("PULSE_NAMESPACE_PREFIX", "test-"));
-    assertEquals("test-", changed.namespacePrefix());
-    assertEquals(9000, changed.httpPort());
-    assertEquals("", c.namespacePrefix());
+    assertEquals("test-", changed.namespaces().namespacePrefix());
+    assertEquals(9000, changed.http().port());
+    assertEquals("", c.namespaces().namespacePrefix());
     Map<String, String> bad = new HashMap<>();
     bad.put("PULSE_HTTP_PORT", "-1");
     assertEquals("PULSE_HTTP_PORT", assertThrows(ConfigException.class, () -> c.with(bad)).key());

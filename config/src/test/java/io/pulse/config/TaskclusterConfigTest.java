@@ -35,20 +35,20 @@ class TaskclusterConfigTest {
   @Test
   void unsetByDefault() {
     PulseConfig c = PulseConfig.load(Map.of());
-    assertNull(c.rootUrl());
-    assertNull(c.taskclusterRootUrl());
-    assertEquals(List.of(), c.staticClients());
+    assertNull(c.http().rootUrl());
+    assertNull(c.auth().taskclusterRootUrl());
+    assertEquals(List.of(), c.auth().staticClients());
   }
 
   @Test
   void staticClientsParseFromJsonAndAreMasked() {
     PulseConfig c = PulseConfig.load(Map.of("PULSE_STATIC_CLIENTS", CLIENTS));
     assertEquals(List.of(new StaticClient("svc/a", "a-very-secret-token-1", List.of("pulse:namespace:a*")),
-        new StaticClient("b", "another-secret-token", List.of())), c.staticClients());
+        new StaticClient("b", "another-secret-token", List.of())), c.auth().staticClients());
     assertTrue(c.describe().contains("PULSE_STATIC_CLIENTS=****"), c.describe());
     assertFalse(c.toString().contains("secret-token"));
-    assertFalse(c.staticClients().toString().contains("secret-token"));
-    assertEquals(c.staticClients(), PulseConfig.fromJson(c.toJson()).staticClients());
+    assertFalse(c.auth().staticClients().toString().contains("secret-token"));
+    assertEquals(c.auth().staticClients(), PulseConfig.fromJson(c.toJson()).auth().staticClients());
   }
 
   @Test
@@ -58,8 +58,8 @@ class TaskclusterConfigTest {
         + "  - clientId: svc/a\n    accessToken: a-very-secret-token-1\n    scopes:\n      - pulse:namespace:a*\n"
         + "  - clientId: b\n    accessToken: another-secret-token\n    scopes: []\n");
     PulseConfig c = PulseConfig.load(Map.of("PULSE_CONFIG", file.toString()));
-    assertEquals(2, c.staticClients().size());
-    assertEquals(List.of("pulse:namespace:a*"), c.staticClients().get(0).scopes());
+    assertEquals(2, c.auth().staticClients().size());
+    assertEquals(List.of("pulse:namespace:a*"), c.auth().staticClients().get(0).scopes());
   }
 
   @Test
@@ -80,8 +80,8 @@ class TaskclusterConfigTest {
   void rootUrlsAreHttpUrlsWithoutTrailingSlash() {
     PulseConfig c = PulseConfig.load(Map.of("PULSE_ROOT_URL", "https://tc.example.com/",
         "PULSE_TASKCLUSTER_ROOT_URL", "http://127.0.0.1:9999/prefix"));
-    assertEquals(URI.create("https://tc.example.com"), c.rootUrl());
-    assertEquals(URI.create("http://127.0.0.1:9999/prefix"), c.taskclusterRootUrl());
+    assertEquals(URI.create("https://tc.example.com"), c.http().rootUrl());
+    assertEquals(URI.create("http://127.0.0.1:9999/prefix"), c.auth().taskclusterRootUrl());
     rejects("PULSE_ROOT_URL", "tc.example.com", "http or https URL");
     rejects("PULSE_TASKCLUSTER_ROOT_URL", "ftp://tc.example.com", "http or https URL");
     rejects("PULSE_ROOT_URL", "https://tc.example.com/?x=1", "without query");

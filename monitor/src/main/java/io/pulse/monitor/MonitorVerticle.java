@@ -3,6 +3,7 @@ package io.pulse.monitor;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.PulseConfig;
+import io.pulse.config.Retry;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.store.api.NamespaceStore;
 import io.pulse.store.api.QueueStates;
@@ -27,6 +28,7 @@ public final class MonitorVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MonitorVerticle.class);
   private static final int MAX_BACKOFF = 8;
+  private static final int LISTING_CALLS = 4;
 
   private final PulseConfig config;
   private final MeterRegistry meters;
@@ -48,20 +50,20 @@ public final class MonitorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    long timeout = 2 * config.rabbitTimeout().toMillis() + 1000;
     registerMeters();
     notifier = new Notifier(vertx, config, meters);
+    // A listing reads several pages, each a management call.
     monitor = new QueueMonitor(config,
-        RabbitAdmin.createProxy(vertx, 4 * timeout),
-        NamespaceStore.createProxy(vertx, 2 * config.dbTimeout().toMillis() + 1000),
-        QueueStates.createProxy(vertx, 2 * config.dbTimeout().toMillis() + 1000),
+        RabbitAdmin.createProxy(vertx, LISTING_CALLS * config.rabbit().busTimeoutMillis()),
+        NamespaceStore.createProxy(vertx, config.database().busTimeoutMillis()),
+        QueueStates.createProxy(vertx, config.database().busTimeoutMillis()),
         notifier);
-    if (config.namespacePrefix().isEmpty() && config.usernamePrefix().isEmpty()) {
+    if (config.namespaces().namespacePrefix().isEmpty() && config.namespaces().usernamePrefix().isEmpty()) {
       log.info("Monitor: with no PULSE_NAMESPACE_PREFIX or PULSE_USERNAME_PREFIX, every queue/..., exchange/... and"
-          + " *-1/*-2 user of vhost {} counts as managed", config.vhost());
+          + " *-1/*-2 user of vhost {} counts as managed", config.rabbit().vhost());
     }
     // The first sweep waits one interval: a service restarted in a loop does not sweep (or mail) each time.
-    schedule(config.monitorInterval().toMillis());
+    schedule(config.monitor().interval().toMillis());
     return Future.succeededFuture();
   }
 
@@ -97,7 +99,7 @@ public final class MonitorVerticle extends VerticleBase {
     long started = System.nanoTime();
     running = monitor.sweep().onComplete(ar -> {
       long ms = (System.nanoTime() - started) / 1_000_000;
-      long interval = config.monitorInterval().toMillis();
+      long interval = config.monitor().interval().toMillis();
       if (ar.succeeded()) {
         failures = 0;
         QueueMonitor.Report r = ar.result();
@@ -112,7 +114,7 @@ public final class MonitorVerticle extends VerticleBase {
         schedule(interval);
       } else {
         failures++;
-        long delay = interval * Math.min(1L << Math.min(failures, 3), MAX_BACKOFF);
+        long delay = Retry.backoff(interval, failures, MAX_BACKOFF * interval);
         log.warn("Monitor sweep failed after {} ms ({} in a row); next try in {} ms: {}", ms, failures, delay,
             ar.cause().getMessage());
         schedule(delay);

@@ -2,13 +2,13 @@ package io.pulse.monitor;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pulse.client.Events;
 import io.pulse.config.PulseConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.mail.LoginOption;
 import io.vertx.ext.mail.MailClient;
-import io.vertx.ext.mail.MailConfig;
 import io.vertx.ext.mail.MailMessage;
 import io.vertx.ext.mail.StartTLSOptions;
 import io.vertx.rabbitmq.RabbitMQClient;
@@ -23,13 +23,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Tells owners and other services: a plain-text mail to the namespace's contact (logged instead when no SMTP server
- * is configured), and, for state changes, a JSON event published on the event bus ({@link #EVENTS_ADDRESS}) and to
+ * is configured), and, for state changes, a JSON event published on the event bus ({@link Events#QUEUE_EVENTS}) and to
  * the RabbitMQ topic exchange PULSE_EVENTS_EXCHANGE with the routing key {@code <namespace>.<state>}.
  */
-public final class Notifier {
-
-  /** Where co-deployed verticles receive queue state changes. */
-  public static final String EVENTS_ADDRESS = "pulse.monitor.queue-events";
+final class Notifier {
 
   private static final Logger log = LoggerFactory.getLogger(Notifier.class);
 
@@ -49,16 +46,17 @@ public final class Notifier {
           .tag("kind", kind.name().toLowerCase(Locale.ROOT))
           .register(meters));
     }
-    this.mail = config.smtpHost() == null ? null : MailClient.create(vertx, mailConfig(config));
+    this.mail = config.mail().host() == null ? null : MailClient.create(vertx, mailConfig(config));
+    java.net.URI amqpUrl = config.rabbit().amqpUrl();
+    boolean tls = "amqps".equalsIgnoreCase(amqpUrl.getScheme());
     this.amqp = RabbitMQClient.create(vertx, new RabbitMQOptions()
-        .setHost(config.amqpUrl().getHost())
-        .setPort(config.amqpUrl().getPort() == -1
-            ? ("amqps".equalsIgnoreCase(config.amqpUrl().getScheme()) ? 5671 : 5672) : config.amqpUrl().getPort())
-        .setSsl("amqps".equalsIgnoreCase(config.amqpUrl().getScheme()))
-        .setVirtualHost(config.vhost())
-        .setUser(config.rabbitUser())
-        .setPassword(config.rabbitPassword())
-        .setConnectionTimeout((int) config.rabbitTimeout().toMillis())
+        .setHost(amqpUrl.getHost())
+        .setPort(amqpUrl.getPort() == -1 ? (tls ? 5671 : 5672) : amqpUrl.getPort())
+        .setSsl(tls)
+        .setVirtualHost(config.rabbit().vhost())
+        .setUser(config.rabbit().user())
+        .setPassword(config.rabbit().password())
+        .setConnectionTimeout((int) config.rabbit().timeout().toMillis())
         .setAutomaticRecoveryEnabled(true)
         .setReconnectAttempts(Integer.MAX_VALUE)
         .setReconnectInterval(5000));
@@ -67,14 +65,15 @@ public final class Notifier {
     }
   }
 
-  private static MailConfig mailConfig(PulseConfig config) {
-    MailConfig mail = new MailConfig()
-        .setHostname(config.smtpHost())
-        .setPort(config.smtpPort())
-        .setStarttls(StartTLSOptions.valueOf(config.smtpStarttls().toUpperCase(java.util.Locale.ROOT)))
-        .setConnectTimeout((int) config.rabbitTimeout().toMillis());
-    if (config.smtpUser() != null) {
-      mail.setUsername(config.smtpUser()).setPassword(config.smtpPassword()).setLogin(LoginOption.REQUIRED);
+  private static io.vertx.ext.mail.MailConfig mailConfig(PulseConfig config) {
+    io.pulse.config.MailConfig smtp = config.mail();
+    io.vertx.ext.mail.MailConfig mail = new io.vertx.ext.mail.MailConfig()
+        .setHostname(smtp.host())
+        .setPort(smtp.port())
+        .setStarttls(StartTLSOptions.valueOf(smtp.starttls().toUpperCase(java.util.Locale.ROOT)))
+        .setConnectTimeout((int) config.rabbit().timeout().toMillis());
+    if (smtp.user() != null) {
+      mail.setUsername(smtp.user()).setPassword(smtp.password()).setLogin(LoginOption.REQUIRED);
     } else {
       mail.setLogin(LoginOption.DISABLED);
     }
@@ -100,7 +99,7 @@ public final class Notifier {
       return Future.succeededFuture();
     }
     MailMessage message = new MailMessage()
-        .setFrom(config.smtpFrom())
+        .setFrom(config.mail().from())
         .setTo(contact)
         .setSubject(notice.subject())
         .setText(notice.body());
@@ -111,13 +110,13 @@ public final class Notifier {
   }
 
   private Future<Void> publish(Notice notice) {
-    vertx.eventBus().publish(EVENTS_ADDRESS, notice.event());
+    vertx.eventBus().publish(Events.QUEUE_EVENTS, notice.event());
     return exchange()
-        .compose(v -> amqp.basicPublish(config.eventsExchange(), notice.routingKey(),
+        .compose(v -> amqp.basicPublish(config.naming().eventsExchange(), notice.routingKey(),
             Buffer.buffer(notice.event().encode())))
         .onFailure(e -> {
           log.warn("Could not publish the {} event of queue {} to {}: {}", notice.kind().state, notice.queue(),
-              config.eventsExchange(), e.getMessage());
+              config.naming().eventsExchange(), e.getMessage());
           exchangeReady = null;
         });
   }
@@ -126,7 +125,8 @@ public final class Notifier {
   private Future<Void> exchange() {
     if (exchangeReady == null) {
       Future<Void> connected = amqp.isConnected() ? Future.succeededFuture() : amqp.start();
-      exchangeReady = connected.compose(v -> amqp.exchangeDeclare(config.eventsExchange(), "topic", true, false));
+      exchangeReady = connected.compose(v ->
+          amqp.exchangeDeclare(config.naming().eventsExchange(), "topic", true, false));
     }
     return exchangeReady;
   }

@@ -1,6 +1,8 @@
 package io.pulse.monitor;
 
-import io.pulse.config.Names;
+import io.pulse.config.DryRun;
+import io.pulse.config.MonitorConfig;
+import io.pulse.config.Naming;
 import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.store.api.NamespaceRecord;
@@ -17,7 +19,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +31,6 @@ import org.slf4j.LoggerFactory;
 final class QueueMonitor {
 
   private static final Logger log = LoggerFactory.getLogger(QueueMonitor.class);
-  private static final Pattern NAMESPACE = Names.NAMESPACE;
 
   /** The states a managed queue is counted in by {@link Report#queueStates()}. */
   static final List<String> QUEUE_STATES = List.of("normal", "warning", "deleted", "orphan");
@@ -44,6 +44,10 @@ final class QueueMonitor {
   }
 
   private final PulseConfig config;
+  private final MonitorConfig limits;
+  private final Naming naming;
+  private final String vhost;
+  private final DryRun dryRun;
   private final RabbitAdmin rabbit;
   private final NamespaceStore namespaces;
   private final QueueStates states;
@@ -52,6 +56,10 @@ final class QueueMonitor {
   QueueMonitor(PulseConfig config, RabbitAdmin rabbit, NamespaceStore namespaces, QueueStates states,
       Notifier notifier) {
     this.config = config;
+    this.limits = config.monitor();
+    this.naming = config.naming();
+    this.vhost = config.rabbit().vhost();
+    this.dryRun = new DryRun(config.operations().dryRun());
     this.rabbit = rabbit;
     this.namespaces = namespaces;
     this.states = states;
@@ -59,17 +67,15 @@ final class QueueMonitor {
   }
 
   Future<Report> sweep() {
-    String vhost = config.vhost();
-    String prefix = Names.escapeRegex(config.namespacePrefix());
-    Future<JsonArray> queues = rabbit.listQueues(vhost, "^queue/" + prefix, List.of("name", "messages"));
-    Future<List<String>> exchanges = rabbit.listExchangeNames(vhost, "^exchange/" + prefix);
+    Future<JsonArray> queues = rabbit.listQueues(vhost, naming.managedQueueFilter(), List.of("name", "messages"));
+    Future<List<String>> exchanges = rabbit.listExchangeNames(vhost, naming.managedExchangeFilter());
     Future<JsonArray> connections = rabbit.listConnections(vhost);
     Future<List<JsonObject>> known = states.all();
     return Future.all(queues, exchanges, connections, known).compose(all -> {
       Set<String> names = new HashSet<>();
-      queues.result().forEach(q -> add(names, namespaceOf(((JsonObject) q).getString("name"), "queue/")));
-      exchanges.result().forEach(e -> add(names, namespaceOf(e, "exchange/")));
-      connections.result().forEach(c -> add(names, namespaceOfUser(((JsonObject) c).getString("user"))));
+      queues.result().forEach(q -> add(names, naming.namespaceOfQueue(((JsonObject) q).getString("name"))));
+      exchanges.result().forEach(e -> add(names, naming.namespaceOfExchange(e)));
+      connections.result().forEach(c -> add(names, naming.namespaceOfUser(((JsonObject) c).getString("user"))));
       return namespaces.findAll(new ArrayList<>(names)).compose(records -> {
         Map<String, NamespaceRecord> live = new HashMap<>();
         records.forEach(r -> live.put(r.name(), r));
@@ -94,7 +100,7 @@ final class QueueMonitor {
         }
         // Forget what we knew of queues that are gone (deleted by us or by their owner).
         byQueue.forEach((queue, state) -> {
-          if (!listed.contains(queue) && !config.dryRun()) {
+          if (!listed.contains(queue) && !dryRun.isOn()) {
             work.add(guard("state of " + queue, states.remove(queue, state.getInteger("version")).mapEmpty()));
           }
         });
@@ -109,7 +115,7 @@ final class QueueMonitor {
 
   private Future<Void> queue(String queue, long messages, JsonObject state, Map<String, NamespaceRecord> live,
       Instant now, Tally tally) {
-    String ns = namespaceOf(queue, "queue/");
+    String ns = naming.namespaceOfQueue(queue);
     if (ns == null) {
       return Future.succeededFuture();
     }
@@ -118,25 +124,25 @@ final class QueueMonitor {
       tally.orphans++;
       tally.queue("orphan");
       return destroy("delete orphan queue " + queue + " (namespace " + ns + " does not exist)",
-          () -> rabbit.deleteQueue(config.vhost(), queue));
+          () -> rabbit.deleteQueue(vhost, queue));
     }
     String current = state == null ? "normal" : state.getString("state");
-    long alert = config.monitorAlertThreshold();
-    if (messages > config.monitorDeleteThreshold()) {
+    long alert = limits.alertThreshold();
+    if (messages > limits.deleteThreshold()) {
       tally.deleted++;
       tally.queue("deleted");
       return destroy("delete queue " + queue + " with " + messages + " messages (over "
-          + config.monitorDeleteThreshold() + ")", () -> rabbit.deleteQueue(config.vhost(), queue)
+          + limits.deleteThreshold() + ")", () -> rabbit.deleteQueue(vhost, queue)
           .compose(v -> change(state, queue, ns, "deleted", messages, null, null))
           .compose(won -> won ? tell(Notice.Kind.DELETED, record, queue, messages) : Future.succeededFuture()));
     }
     if (messages > alert) {
       Instant since = state == null || state.getInstant("aboveSince") == null ? now : state.getInstant("aboveSince");
-      tally.queue("warning".equals(current) || !since.plus(config.monitorAlertAfter()).isAfter(now)
+      tally.queue("warning".equals(current) || !since.plus(limits.alertAfter()).isAfter(now)
           ? "warning" : "normal");
       if ("warning".equals(current)) {
         Instant notified = state.getInstant("notifiedAt");
-        if (notified != null && notified.plus(config.monitorReminderInterval()).isAfter(now)) {
+        if (notified != null && notified.plus(limits.reminderInterval()).isAfter(now)) {
           return Future.succeededFuture();
         }
         return when("remind the owner of queue " + queue + " (" + messages + " messages)",
@@ -144,7 +150,7 @@ final class QueueMonitor {
                 .compose(won -> won ? tell(Notice.Kind.REMINDER, record, queue, messages) : Future.succeededFuture()));
       }
       Instant aboveSince = state == null || state.getInstant("aboveSince") == null ? now : state.getInstant("aboveSince");
-      if (!aboveSince.plus(config.monitorAlertAfter()).isAfter(now)) {
+      if (!aboveSince.plus(limits.alertAfter()).isAfter(now)) {
         tally.warned++;
         return when("warn the owner of queue " + queue + " (" + messages + " messages)",
             () -> change(state, queue, ns, "warning", messages, aboveSince, now)
@@ -179,26 +185,26 @@ final class QueueMonitor {
   }
 
   private Future<Void> tell(Notice.Kind kind, NamespaceRecord record, String queue, long messages) {
-    return notifier.tell(new Notice(kind, record.name(), queue, messages, config.monitorAlertThreshold(),
-        config.monitorDeleteThreshold()), record.contact());
+    return notifier.tell(new Notice(kind, record.name(), queue, messages, limits.alertThreshold(),
+        limits.deleteThreshold()), record.contact());
   }
 
   // --- exchanges and connections ---------------------------------------------------------------------------
 
   private Future<Void> exchange(String exchange, Map<String, NamespaceRecord> live, Tally tally) {
-    String ns = namespaceOf(exchange, "exchange/");
-    if (ns == null || live.containsKey(ns) || exchange.equals(config.eventsExchange())) {
+    String ns = naming.namespaceOfExchange(exchange);
+    if (ns == null || live.containsKey(ns) || exchange.equals(naming.eventsExchange())) {
       return Future.succeededFuture();
     }
     tally.orphans++;
     return destroy("delete orphan exchange " + exchange + " (namespace " + ns + " does not exist)",
-        () -> rabbit.deleteExchange(config.vhost(), exchange));
+        () -> rabbit.deleteExchange(vhost, exchange));
   }
 
   private Future<Void> connection(JsonObject connection, Map<String, NamespaceRecord> live, Instant now,
       Tally tally) {
     String user = connection.getString("user");
-    String ns = namespaceOfUser(user);
+    String ns = naming.namespaceOfUser(user);
     if (ns == null) {
       return Future.succeededFuture();
     }
@@ -210,7 +216,7 @@ final class QueueMonitor {
     }
     Long connectedAt = connection.getLong("connected_at");
     if (connectedAt != null
-        && Instant.ofEpochMilli(connectedAt).plus(config.connectionMaxLifetime()).isBefore(now)) {
+        && Instant.ofEpochMilli(connectedAt).plus(limits.connectionMaxLifetime()).isBefore(now)) {
       tally.closed++;
       return destroy("close connection " + name + " of " + user + " (open since " + Instant.ofEpochMilli(connectedAt)
           + ")", () -> rabbit.closeConnection(name, "Pulse connections live at most "
@@ -221,23 +227,17 @@ final class QueueMonitor {
 
   // --- helpers --------------------------------------------------------------------------------------------
 
-  /** A destructive step: done, or under PULSE_DRY_RUN only logged. */
+  /** A destructive step: done (and logged), or under PULSE_DRY_RUN only logged. */
   private Future<Void> destroy(String what, java.util.function.Supplier<Future<Void>> act) {
-    if (config.dryRun()) {
-      log.info("DRY RUN: would {}", what);
-      return Future.succeededFuture();
-    }
-    log.info("Monitor: {}", what);
-    return act.get();
+    return dryRun.guard(what, () -> {
+      log.info("Monitor: {}", what);
+      return act.get();
+    });
   }
 
   /** A step that records a state or tells someone: under PULSE_DRY_RUN only logged. */
   private Future<Void> when(String what, java.util.function.Supplier<Future<Void>> act) {
-    if (config.dryRun()) {
-      log.info("DRY RUN: would {}", what);
-      return Future.succeededFuture();
-    }
-    return act.get();
+    return dryRun.guard(what, act);
   }
 
   /** One bad item never stops the sweep: its failure is logged and the rest goes on. */
@@ -246,29 +246,6 @@ final class QueueMonitor {
       log.warn("Monitor could not handle {}: {}", what, e.getMessage());
       return Future.succeededFuture();
     });
-  }
-
-  /** {@code <ns>} of {@code <kind><ns>/...} when it is a namespace of the managed space, else null. */
-  private String namespaceOf(String name, String kind) {
-    if (name == null || !name.startsWith(kind)) {
-      return null;
-    }
-    int slash = name.indexOf('/', kind.length());
-    if (slash < 0) {
-      return null;
-    }
-    String ns = name.substring(kind.length(), slash);
-    return NAMESPACE.matcher(ns).matches() && ns.startsWith(config.namespacePrefix()) ? ns : null;
-  }
-
-  /** {@code <ns>} of a user {@code <PULSE_USERNAME_PREFIX><ns>-1|-2} of the managed space, else null. */
-  private String namespaceOfUser(String user) {
-    String prefix = config.usernamePrefix();
-    if (user == null || !user.startsWith(prefix) || !(user.endsWith("-1") || user.endsWith("-2"))) {
-      return null;
-    }
-    String ns = user.substring(prefix.length(), user.length() - 2);
-    return NAMESPACE.matcher(ns).matches() && ns.startsWith(config.namespacePrefix()) ? ns : null;
   }
 
   private static void add(Set<String> names, String name) {

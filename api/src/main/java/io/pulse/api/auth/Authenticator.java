@@ -1,7 +1,7 @@
 package io.pulse.api.auth;
 
+import io.pulse.client.PulseError;
 import io.pulse.config.PulseConfig;
-import io.pulse.config.PulseError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -42,9 +42,10 @@ public final class Authenticator {
 
   private Authenticator(JWTAuth jwt, Vertx vertx, PulseConfig config) {
     this.jwt = jwt;
-    this.hawk = new HawkVerifier(config.staticClients());
-    this.remoteHawk = config.taskclusterRootUrl() == null ? null : new RemoteHawk(vertx, config.taskclusterRootUrl());
-    this.rootUrl = config.rootUrl();
+    this.hawk = new HawkVerifier(config.auth().staticClients());
+    URI taskcluster = config.auth().taskclusterRootUrl();
+    this.remoteHawk = taskcluster == null ? null : new RemoteHawk(vertx, taskcluster);
+    this.rootUrl = config.http().rootUrl();
   }
 
   public Future<Void> close() {
@@ -56,23 +57,23 @@ public final class Authenticator {
 
   public static Authenticator create(Vertx vertx, PulseConfig config) {
     List<PubSecKeyOptions> keys = new ArrayList<>();
-    if (config.jwtSecret() != null) {
-      keys.add(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(config.jwtSecret()));
+    if (config.auth().jwtSecret() != null) {
+      keys.add(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(config.auth().jwtSecret()));
     }
-    if (config.jwtPublicKey() != null) {
-      keys.add(new PubSecKeyOptions().setAlgorithm(publicKeyAlgorithm(config.jwtPublicKey()))
-          .setBuffer(config.jwtPublicKey()));
+    if (config.auth().jwtPublicKey() != null) {
+      keys.add(new PubSecKeyOptions().setAlgorithm(publicKeyAlgorithm(config.auth().jwtPublicKey()))
+          .setBuffer(config.auth().jwtPublicKey()));
     }
     if (keys.isEmpty()) {
       log.warn("Neither PULSE_JWT_SECRET nor PULSE_JWT_PUBLIC_KEY is set: bearer tokens are refused");
       return new Authenticator(null, vertx, config);
     }
     JWTOptions checks = new JWTOptions().setLeeway(30);
-    if (config.jwtIssuer() != null) {
-      checks.setIssuer(config.jwtIssuer());
+    if (config.auth().jwtIssuer() != null) {
+      checks.setIssuer(config.auth().jwtIssuer());
     }
-    if (config.jwtAudience() != null) {
-      checks.setAudience(List.of(config.jwtAudience()));
+    if (config.auth().jwtAudience() != null) {
+      checks.setAudience(List.of(config.auth().jwtAudience()));
     }
     JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(checks);
     keys.forEach(options::addPubSecKey);

@@ -1,6 +1,6 @@
 package io.pulse.api.auth;
 
-import io.pulse.config.PulseError;
+import io.pulse.client.PulseError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

@@ -1,0 +1,92 @@
+package io.pulse.api;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pulse.api.auth.Authenticator;
+import io.pulse.client.PulseError;
+import io.pulse.config.PulseConfig;
+import io.pulse.core.NamespaceCore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.serviceproxy.ServiceException;
+
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The REST server: the API of Taskcluster's pulse service under {@link #BASE} ({@link NamespaceRoutes}), and the
+ * operational routes ({@link OperationsRoutes}). Calls the namespace service in process, on this verticle's event
+ * loop; storage and RabbitMQ are reached over the event bus.
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  public static final String BASE = "/api/pulse/v1";
+  private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
+  private static final int MAX_HEADER_BYTES = 32 * 1024;
+
+  private final PulseConfig config;
+  private final PrometheusMeterRegistry meters;
+  private Authenticator authenticator;
+  private HttpServer server;
+  private Router router;
+
+  public HttpVerticle(PulseConfig config, PrometheusMeterRegistry meters) {
+    this.config = config;
+    this.meters = meters;
+  }
+
+  /** The routes served, for checking them against the OpenAPI document. */
+  public Router router() {
+    return router;
+  }
+
+  /** The port the server listens on (useful with PULSE_HTTP_PORT=0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.executeBlocking(() -> OperationsRoutes.load(vertx, meters)).compose(operations -> {
+      authenticator = Authenticator.create(vertx, config);
+      router = Router.router(vertx);
+      router.route().handler(new AccessLog());
+      operations.mount(router);
+      new NamespaceRoutes(NamespaceCore.create(vertx, config, meters), authenticator, config.naming()).mount(router);
+      routeErrors(router);
+      server = vertx.createHttpServer(new HttpServerOptions()
+          .setHost(config.http().host())
+          .setPort(config.http().port())
+          .setMaxHeaderSize(MAX_HEADER_BYTES));
+      return server.requestHandler(router).listen();
+    }).onSuccess(s -> log.info("REST API listening on {}:{}{}", config.http().host(), s.actualPort(), BASE));
+  }
+
+  private static void routeErrors(Router router) {
+    router.errorHandler(404, ctx -> Errors.send(ctx, null, PulseError.RESOURCE_NOT_FOUND.exception(
+        "No such route: " + ctx.request().method() + " " + ctx.request().path())));
+    router.errorHandler(405, ctx -> Errors.send(ctx, null, new ServiceException(405,
+        "Method " + ctx.request().method() + " is not allowed on " + ctx.request().path(),
+        new JsonObject().put("code", "MethodNotAllowed"))));
+    router.errorHandler(413, ctx -> Errors.send(ctx, null, PulseError.MALFORMED_PAYLOAD.exception(
+        "Request body is larger than " + NamespaceRoutes.MAX_BODY_BYTES + " bytes")));
+    router.errorHandler(500, ctx -> Errors.send(ctx, null, ctx.failure() == null
+        ? PulseError.INTERNAL.exception("Internal error") : ctx.failure()));
+  }
+
+  /**
+   * Stops taking connections and lets the requests in flight finish (within PULSE_SHUTDOWN_TIMEOUT) before the
+   * verticles they call are undeployed.
+   */
+  @Override
+  public Future<?> stop() {
+    Future<Void> closed = server == null ? Future.succeededFuture()
+        : server.shutdown(config.operations().shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    return authenticator == null ? closed : closed.eventually(authenticator::close);
+  }
+}

@@ -1,0 +1,50 @@
+package io.pulse.client;
+
+import io.vertx.codegen.annotations.ProxyGen;
+import io.vertx.codegen.annotations.VertxGen;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The public event-bus contract of the Pulse service, served at {@link #ADDRESS} by the namespace verticle.
+ * Answers are the same JSON as the REST API's; failures are {@code ServiceException}s whose failure code is the HTTP
+ * status and whose debug info is {@code {"code": "<Taskcluster error code>"}} (InvalidNamespace, InputValidationError,
+ * InvalidRequestArguments, ResourceNotFound, ServiceUnavailable, ...). Callers on the bus are trusted: no scopes
+ * are checked, but every input rule is.
+ */
+@ProxyGen
+@VertxGen
+public interface NamespaceService {
+
+  String ADDRESS = "pulse.namespaces";
+
+  /** A proxy for co-deployed code; {@code timeoutMillis} bounds each call. */
+  static NamespaceService createProxy(Vertx vertx, long timeoutMillis) {
+    return new NamespaceServiceVertxEBProxy(vertx, ADDRESS, new DeliveryOptions().setSendTimeout(timeoutMillis));
+  }
+
+  /**
+   * Claims a namespace: creates it, or renews it. {@code payload} is {@code {"expires"?: ISO date-time,
+   * "contact"?: e-mail}} (null: {@code {}}). Answers {@code {"namespace", "created", "expires", "connectionString",
+   * "reclaimAt"}}.
+   */
+  Future<JsonObject> claimNamespace(String namespace, JsonObject payload);
+
+  /** Answers {@code {"namespace", "created", "expires"}}; fails with ResourceNotFound when there is none. */
+  Future<JsonObject> namespace(String namespace);
+
+  /**
+   * Revokes a namespace now, with the same effects as expiry: connections closed, both users, every
+   * {@code queue/<ns>/...} and {@code exchange/<ns>/...}, and the record removed. Fails with ResourceNotFound when
+   * there is none.
+   */
+  Future<Void> revokeNamespace(String namespace);
+
+  /**
+   * Lists namespaces by name: {@code query} is {@code {"limit"?: 1..1000, "continuationToken"?: string}}.
+   * Answers {@code {"namespaces": [{"namespace", "created", "expires"}], "continuationToken"?}}.
+   */
+  Future<JsonObject> listNamespaces(JsonObject query);
+}

@@ -1,0 +1,28 @@
+package io.pulse.config;
+
+import java.net.URI;
+import java.time.Duration;
+
+/**
+ * The broker: its management API and the admin credentials the service uses there, the timeout of one management
+ * call, and the AMQP URL clients are given (its vhost is where namespaces get their permissions).
+ */
+public record RabbitConfig(URI api, String user, String password, Duration timeout, URI amqpUrl, String vhost) {
+
+  static RabbitConfig read(Values v) {
+    URI amqp = v.uri("PULSE_AMQP_URL", "amqp", "amqps");
+    return new RabbitConfig(v.uri("PULSE_RABBIT_API", "http", "https"), v.text("PULSE_RABBIT_USER"),
+        v.text("PULSE_RABBIT_PASSWORD"), v.positive("PULSE_RABBIT_TIMEOUT"), amqp, Values.vhostOf("PULSE_AMQP_URL", amqp));
+  }
+
+  /** How long a caller waits for the RabbitMQ admin service before it answers 503: one call's timeout and slack. */
+  public long busTimeoutMillis() {
+    return 2 * timeout.toMillis() + 1000;
+  }
+
+  @Override
+  public String toString() {
+    return "RabbitConfig[api=" + api + ", user=" + user + ", password=****, timeout=" + timeout + ", amqpUrl=" + amqpUrl
+        + ", vhost=" + vhost + "]";
+  }
+}

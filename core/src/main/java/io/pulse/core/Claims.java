@@ -1,0 +1,90 @@
+package io.pulse.core;
+
+import io.pulse.client.Dates;
+import io.pulse.client.PulseError;
+import io.pulse.config.Naming;
+import io.pulse.config.PulseConfig;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.NamespaceRecord;
+import io.pulse.store.api.NamespaceStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A claim, top to bottom: the input is checked; the record is inserted or renewed in one statement (concurrent first
+ * claims, on one replica or several, end with one record and the same password); a new namespace's active user and
+ * its permissions are made in RabbitMQ; the record is then marked provisioned and the credentials answered. Every step
+ * is idempotent, so a failure half-way leaves an invisible record that the next claim finishes.
+ */
+final class Claims {
+
+  private static final Logger log = LoggerFactory.getLogger(Claims.class);
+
+  private final PulseConfig config;
+  private final Naming naming;
+  private final NamespaceStore store;
+  private final RabbitAdmin rabbit;
+  private final Credentials credentials;
+  /** Provisionings in flight on this instance, so concurrent claims of one new namespace share one. */
+  private final Map<String, Future<NamespaceRecord>> provisioning = new HashMap<>();
+
+  Claims(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit) {
+    this.config = config;
+    this.naming = config.naming();
+    this.store = store;
+    this.rabbit = rabbit;
+    this.credentials = new Credentials(config.rabbit().amqpUrl());
+  }
+
+  Future<JsonObject> claim(String namespace, JsonObject payload) {
+    Validation.namespace(namespace, naming.namespacePrefix());
+    if (naming.isReserved(namespace)) {
+      return PulseError.INVALID_NAMESPACE.fail("Namespace '" + namespace + "' is reserved: the service publishes its"
+          + " queue events to " + naming.eventsExchange() + ", which only the service may write to");
+    }
+    Validation.Claim claim = Validation.claim(payload, Instant.now(), config.lifecycle().claimDuration());
+    return store.claim(namespace, claim.expires().toString(), claim.contact(), Credentials.newPassword(),
+            config.lifecycle().rotationInterval().toSeconds())
+        .compose(record -> record.provisioned() ? Future.succeededFuture(record) : provision(record))
+        .map(this::answer);
+  }
+
+  /**
+   * Makes the active user and its permissions (two management calls), then marks the record provisioned; the standby
+   * user is made at the first rotation, when it is first needed. Other replicas repeat the same idempotent calls.
+   */
+  private Future<NamespaceRecord> provision(NamespaceRecord record) {
+    String name = record.name();
+    Future<NamespaceRecord> inFlight = provisioning.get(name);
+    if (inFlight != null) {
+      return inFlight;
+    }
+    String user = naming.username(name, record.activeUser());
+    Future<NamespaceRecord> done = rabbit.putUser(user, record.password(record.activeUser()), naming.userTags())
+        .compose(v -> rabbit.putPermissions(config.rabbit().vhost(), user, naming.permissions(name)))
+        .compose(v -> store.markProvisioned(name))
+        .onSuccess(r -> log.info("Namespace {} created: user {} on vhost {}", name, user, config.rabbit().vhost()))
+        .onFailure(e -> log.warn("Namespace {} not yet created; the next claim retries: {}", name, e.getMessage()));
+    provisioning.put(name, done);
+    done.onComplete(ar -> provisioning.remove(name));
+    return done;
+  }
+
+  /** The credentials of the active user; {@code reclaimAt} is the next rotation plus half an interval. */
+  private JsonObject answer(NamespaceRecord record) {
+    int active = record.activeUser();
+    Duration interval = config.lifecycle().rotationInterval();
+    return NamespaceCore.summary(record)
+        .put("connectionString", credentials.connectionString(naming.username(record.name(), active),
+            record.password(active)))
+        .put("reclaimAt", Dates.iso(record.nextRotation().plus(interval.dividedBy(2))));
+  }
+}

@@ -1,0 +1,110 @@
+package io.pulse.core;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pulse.config.PulseConfig;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.NamespaceStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Periodic maintenance: every PULSE_MAINTENANCE_INTERVAL rotates due passwords and removes expired namespaces;
+ * every PULSE_RECONCILE_INTERVAL brings RabbitMQ back in step with the database. Safe with several replicas on one
+ * database: they lease rows, so no namespace is rotated or expired twice. A sweep that fails is logged and tried
+ * again at the next tick; a sweep still running when the next tick comes is not started twice.
+ */
+public final class MaintenanceVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(MaintenanceVerticle.class);
+  /** The first sweeps run soon after start, so a restarted service catches up at once. */
+  private static final long FIRST_SWEEP_MS = 1000;
+
+  private final PulseConfig config;
+  private final MeterRegistry meters;
+  private Counter rotations;
+  private Counter expirations;
+  private Rotation rotation;
+  private Removal removal;
+  private Reconciliation reconciliation;
+  /** The sweeps in progress (complete when none runs), which stop() lets finish. */
+  private Future<Void> sweeping;
+  private Future<Void> reconciling;
+  private long sweepTimer = -1;
+  private long reconcileTimer = -1;
+
+  public MaintenanceVerticle(PulseConfig config, MeterRegistry meters) {
+    this.config = config;
+    this.meters = meters;
+  }
+
+  @Override
+  public Future<?> start() {
+    rotations = Counter.builder("pulse.rotations").description("Password rotations done by this instance")
+        .register(meters);
+    expirations = Counter.builder("pulse.expirations")
+        .description("Expired namespaces removed by this instance (revocations not included)").register(meters);
+    NamespaceStore store = NamespaceStore.createProxy(vertx, config.database().busTimeoutMillis());
+    RabbitAdmin rabbit = RabbitAdmin.createProxy(vertx, config.rabbit().busTimeoutMillis());
+    rotation = new Rotation(config, store, rabbit);
+    removal = new Removal(vertx, config, store, rabbit);
+    reconciliation = new Reconciliation(config, store, rabbit);
+    if (config.operations().dryRun()) {
+      log.warn("PULSE_DRY_RUN is on: maintenance logs what it would delete or close and does not do it");
+    }
+    long every = config.lifecycle().maintenanceInterval().toMillis();
+    sweepTimer = vertx.setPeriodic(Math.min(FIRST_SWEEP_MS, every), every, id -> sweep());
+    long reconcileEvery = config.lifecycle().reconcileInterval().toMillis();
+    reconcileTimer = vertx.setPeriodic(Math.min(FIRST_SWEEP_MS, reconcileEvery), reconcileEvery, id -> reconcile());
+    return Future.succeededFuture();
+  }
+
+  /** Starts no new sweep and lets those in progress finish, so no rotation or removal is cut half-way. */
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(sweepTimer);
+    vertx.cancelTimer(reconcileTimer);
+    return Future.join(idle(sweeping), idle(reconciling));
+  }
+
+  private static Future<Void> idle(Future<Void> sweep) {
+    return sweep == null ? Future.succeededFuture() : sweep;
+  }
+
+  private void sweep() {
+    if (sweeping != null && !sweeping.isComplete()) {
+      return;
+    }
+    sweeping = run("rotation", rotation::rotateDue, rotations)
+        .compose(v -> run("expiry", removal::expireDue, config.operations().dryRun() ? null : expirations));
+  }
+
+  private void reconcile() {
+    if (reconciling != null && !reconciling.isComplete()) {
+      return;
+    }
+    reconciling = run("reconciliation", reconciliation::reconcile, null);
+  }
+
+  private Future<Void> run(String what, Supplier<Future<Integer>> sweep, Counter done) {
+    long started = System.nanoTime();
+    return sweep.get().transform(ar -> {
+      if (ar.succeeded() && done != null) {
+        done.increment(ar.result());
+      }
+      long ms = (System.nanoTime() - started) / 1_000_000;
+      if (ar.failed()) {
+        log.warn("Maintenance {} sweep failed after {} ms; retrying at the next tick: {}", what, ms,
+            ar.cause().getMessage());
+      } else if (ar.result() > 0) {
+        log.info("Maintenance {} sweep: {} namespace(s) in {} ms", what, ar.result(), ms);
+      }
+      return Future.succeededFuture();
+    });
+  }
+}

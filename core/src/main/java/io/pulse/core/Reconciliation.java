@@ -1,0 +1,162 @@
+package io.pulse.core;
+
+import io.pulse.config.Naming;
+import io.pulse.config.PulseConfig;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.NamespaceRecord;
+import io.pulse.store.api.NamespaceStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings RabbitMQ back in step with the database (the truth): users deleted behind the service's back (a broker reset,
+ * a manual delete), changed passwords, and permissions or tags that differ from the current templates. Reads the broker
+ * with two calls, compares passwords against RabbitMQ's salted hashes so nothing is reset needlessly, and changes
+ * only what differs, under a lease so a rotation cannot interleave.
+ */
+final class Reconciliation {
+
+  private static final Logger log = LoggerFactory.getLogger(Reconciliation.class);
+  private static final int PAGE = 500;
+
+  private final PulseConfig config;
+  private final Naming naming;
+  private final NamespaceStore store;
+  private final RabbitAdmin rabbit;
+
+  Reconciliation(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit) {
+    this.config = config;
+    this.naming = config.naming();
+    this.store = store;
+    this.rabbit = rabbit;
+  }
+
+  /** Answers how many namespaces it repaired. */
+  Future<Integer> reconcile() {
+    return Future.all(rabbit.listUsers(), rabbit.listPermissions(config.rabbit().vhost())).compose(both -> {
+      Map<String, JsonObject> users = index(both.resultAt(0), "name");
+      Map<String, JsonObject> permissions = index(both.resultAt(1), "user");
+      return page(null, users, permissions, 0);
+    });
+  }
+
+  private Future<Integer> page(String after, Map<String, JsonObject> users, Map<String, JsonObject> permissions,
+      int repaired) {
+    return store.all(PAGE, after).compose(page -> {
+      List<NamespaceRecord> drifted = new ArrayList<>();
+      for (NamespaceRecord record : page) {
+        if (record.provisioned() && !record.expiring() && !inStep(record, users, permissions)) {
+          drifted.add(record);
+        }
+      }
+      Future<Integer> fixed = Lanes.count(drifted, record -> repair(record.name()));
+      if (page.size() < PAGE) {
+        return fixed.map(n -> repaired + n);
+      }
+      String last = page.get(page.size() - 1).name();
+      return fixed.compose(n -> page(last, users, permissions, repaired + n));
+    });
+  }
+
+  private boolean inStep(NamespaceRecord record, Map<String, JsonObject> users, Map<String, JsonObject> permissions) {
+    for (int n = 1; n <= 2; n++) {
+      if (record.hasUser(n) && (!userInStep(record, n, users) || !permissionsInStep(record.name(), n, permissions))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private boolean userInStep(NamespaceRecord record, int n, Map<String, JsonObject> users) {
+    JsonObject user = users.get(naming.username(record.name(), n));
+    return user != null
+        && PasswordHashes.matches(user.getString("password_hash"), user.getString("hashing_algorithm"),
+            record.password(n))
+        && tags(user.getValue("tags")).equals(new HashSet<>(naming.userTags()));
+  }
+
+  private boolean permissionsInStep(String name, int n, Map<String, JsonObject> permissions) {
+    JsonObject actual = permissions.get(naming.username(name, n));
+    JsonObject expected = naming.permissions(name);
+    return actual != null
+        && expected.getString("configure").equals(actual.getString("configure"))
+        && expected.getString("write").equals(actual.getString("write"))
+        && expected.getString("read").equals(actual.getString("read"));
+  }
+
+  /**
+   * Under a lease, so a rotation cannot interleave: re-reads the record and the two users from the broker (the
+   * sweep's listing may predate a rotation) and puts back only what still differs.
+   */
+  private Future<Boolean> repair(String name) {
+    String token = UUID.randomUUID().toString();
+    return store.lease(name, Leases.SECONDS, token).compose(record -> {
+      if (record == null || record.expiring() || !record.provisioned()) {
+        return record == null ? Future.succeededFuture(false) : store.release(name, token).map(false);
+      }
+      List<Future<Boolean>> users = new ArrayList<>();
+      for (int n = 1; n <= 2; n++) {
+        if (record.hasUser(n)) {
+          users.add(repairUser(record, n));
+        }
+      }
+      return Future.all(users).map(all -> {
+        boolean changed = false;
+        for (int i = 0; i < users.size(); i++) {
+          changed |= all.<Boolean>resultAt(i);
+        }
+        if (changed) {
+          log.info("Reconciled namespace {}: RabbitMQ users and permissions restored from the database", name);
+        }
+        return changed;
+      }).eventually(() -> store.release(name, token));
+    }).recover(e -> {
+      log.warn("Reconciliation of {} failed; the next sweep retries: {}", name, e.getMessage());
+      return Future.succeededFuture(false);
+    });
+  }
+
+  private Future<Boolean> repairUser(NamespaceRecord record, int n) {
+    String user = naming.username(record.name(), n);
+    String vhost = config.rabbit().vhost();
+    return rabbit.getUser(user).compose(current -> {
+      Future<Boolean> put = current != null && userInStep(record, n, Map.of(user, current))
+          ? Future.succeededFuture(false)
+          : rabbit.putUser(user, record.password(n), naming.userTags()).map(true);
+      return put.compose(userChanged -> rabbit.getPermissions(vhost, user).compose(permissions ->
+          permissions != null && permissionsInStep(record.name(), n, Map.of(user, permissions))
+              ? Future.succeededFuture(userChanged)
+              : rabbit.putPermissions(vhost, user, naming.permissions(record.name())).map(true)));
+    });
+  }
+
+  private static Set<String> tags(Object value) {
+    Set<String> tags = new HashSet<>();
+    if (value instanceof JsonArray) {
+      ((JsonArray) value).forEach(tag -> tags.add(String.valueOf(tag)));
+    } else if (value instanceof String && !((String) value).isBlank()) {
+      for (String tag : ((String) value).split(",")) {
+        tags.add(tag.trim());
+      }
+    }
+    return tags;
+  }
+
+  private static Map<String, JsonObject> index(JsonArray items, String key) {
+    Map<String, JsonObject> map = new HashMap<>();
+    items.forEach(item -> map.put(((JsonObject) item).getString(key), (JsonObject) item));
+    return map;
+  }
+}

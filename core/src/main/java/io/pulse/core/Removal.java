@@ -1,0 +1,124 @@
+package io.pulse.core;
+
+import io.pulse.client.PulseError;
+import io.pulse.config.DryRun;
+import io.pulse.config.Naming;
+import io.pulse.config.PulseConfig;
+import io.pulse.config.Retry;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.NamespaceRecord;
+import io.pulse.store.api.NamespaceStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Removing a namespace, top to bottom, for expiry and revocation alike: its record is marked (claims no longer renew
+ * it) and leased; its users' connections are closed with a reason the clients see; its users, every
+ * {@code queue/<ns>/...} and {@code exchange/<ns>/...} are deleted; the record goes last. Every step is idempotent: a
+ * failure half-way gives the lease back and a later sweep finishes the work.
+ */
+final class Removal {
+
+  private static final Logger log = LoggerFactory.getLogger(Removal.class);
+  /** Rows leased at once by an expiry sweep. */
+  private static final int BATCH = 1000;
+
+  private final Vertx vertx;
+  private final PulseConfig config;
+  private final Naming naming;
+  private final NamespaceStore store;
+  private final RabbitAdmin rabbit;
+
+  Removal(Vertx vertx, PulseConfig config, NamespaceStore store, RabbitAdmin rabbit) {
+    this.vertx = vertx;
+    this.config = config;
+    this.naming = config.naming();
+    this.store = store;
+    this.rabbit = rabbit;
+  }
+
+  /** Removes every namespace whose expires plus PULSE_EXPIRY_DELAY has passed; answers how many. */
+  Future<Integer> expireDue() {
+    String token = UUID.randomUUID().toString();
+    boolean dryRun = config.operations().dryRun();
+    return store.leaseExpiries(BATCH, config.lifecycle().expiryDelay().toSeconds(), Leases.SECONDS, token, !dryRun)
+        .compose(batch -> {
+          Future<Integer> expired = Lanes.count(batch, record -> remove(record, token, "expired", new DryRun(dryRun))
+              .map(true).recover(e -> Future.succeededFuture(false)));
+          // A dry run leaves the rows as they are: going round again would find the same ones.
+          return batch.size() < BATCH || dryRun ? expired : expired.compose(n -> expireDue().map(m -> n + m));
+        });
+  }
+
+  /**
+   * Revokes a namespace now: the same removal as expiry. It is a caller's explicit request, so a dry run does not hold
+   * it back. Fails with ResourceNotFound when there is no such namespace.
+   */
+  Future<Void> revoke(String name) {
+    return store.markExpiring(name).compose(record -> {
+      if (record == null) {
+        return PulseError.RESOURCE_NOT_FOUND.fail("Namespace '" + name + "' does not exist");
+      }
+      String token = UUID.randomUUID().toString();
+      return Retry.polling(vertx, 25, 200, () -> store.lease(name, Leases.SECONDS, token), leased -> leased != null)
+          .compose(leased -> leased == null
+              ? PulseError.SERVICE_UNAVAILABLE.<Void>fail("Namespace '" + name + "' is busy; it is marked for removal"
+                  + " and the next maintenance sweep removes it")
+              : remove(leased, token, "was revoked", new DryRun(false)));
+    });
+  }
+
+  private Future<Void> remove(NamespaceRecord record, String token, String why, DryRun dryRun) {
+    String name = record.name();
+    String vhost = config.rabbit().vhost();
+    Set<String> users = Set.of(naming.username(name, 1), naming.username(name, 2));
+    String reason = "Pulse namespace " + name + " " + why;
+    return rabbit.listConnections(vhost)
+        .compose(connections -> {
+          List<String> theirs = new ArrayList<>();
+          connections.forEach(c -> {
+            JsonObject connection = (JsonObject) c;
+            if (users.contains(connection.getString("user"))) {
+              theirs.add(connection.getString("name"));
+            }
+          });
+          return all(dryRun, "close connection", theirs, connection -> rabbit.closeConnection(connection, reason));
+        })
+        .compose(v -> all(dryRun, "delete user", new ArrayList<>(users), rabbit::deleteUser))
+        .compose(v -> rabbit.listQueueNames(vhost, naming.queueFilter(name)))
+        .compose(queues -> all(dryRun, "delete queue", queues, queue -> rabbit.deleteQueue(vhost, queue)))
+        .compose(v -> rabbit.listExchangeNames(vhost, naming.exchangeFilter(name)))
+        .compose(exchanges -> all(dryRun, "delete exchange", exchanges,
+            exchange -> rabbit.deleteExchange(vhost, exchange)))
+        .compose(v -> {
+          if (dryRun.isOn()) {
+            log.info("DRY RUN: would delete the record of namespace {} ({})", name, why);
+            return store.release(name, token);
+          }
+          return store.deleteExpired(name, token).map(deleted -> {
+            log.info("Namespace {} {}: users, connections, queues, exchanges and record removed", name, why);
+            return null;
+          });
+        })
+        .recover(e -> {
+          log.warn("Removal of namespace {} stopped half-way; a later sweep finishes it: {}", name, e.getMessage());
+          return store.release(name, token).transform(ar -> Future.failedFuture(e));
+        });
+  }
+
+  private static Future<Void> all(DryRun dryRun, String what, List<String> targets,
+      Function<String, Future<Void>> act) {
+    return Future.all(targets.stream().map(target -> dryRun.guard(what + " " + target, () -> act.apply(target)))
+        .toList()).mapEmpty();
+  }
+}

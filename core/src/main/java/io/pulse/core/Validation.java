@@ -1,0 +1,147 @@
+package io.pulse.core;
+
+import io.pulse.client.PulseError;
+import io.pulse.config.Naming;
+import io.pulse.config.Text;
+import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceException;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** The input rules, applied alike to REST and event-bus callers. Each failure names the field and the rule. */
+final class Validation {
+
+  static final int MAX_LIMIT = 1000;
+
+  private static final Pattern NAMESPACE = Naming.NAMESPACE;
+  private static final Pattern EMAIL = Pattern.compile("[^@\\s\"<>,;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+");
+  private static final Set<String> CLAIM_FIELDS = Set.of("expires", "contact");
+  private static final Set<String> LIST_FIELDS = Set.of("limit", "continuationToken");
+  private static final String TOKEN_PREFIX = "v1:";
+
+  private Validation() {
+  }
+
+  /** What a valid claim asks for. {@code contact} is null when not given. */
+  record Claim(Instant expires, String contact) {
+  }
+
+  /** A valid list query: at most {@code limit} names after {@code after} (null: from the start). */
+  record ListQuery(int limit, String after) {
+  }
+
+  static String namespace(String name, String prefix) {
+    return Naming.checkNamespace(name, prefix);
+  }
+
+  static Claim claim(JsonObject payload, Instant now, Duration defaultDuration) {
+    JsonObject body = payload == null ? new JsonObject() : payload;
+    for (String field : body.fieldNames()) {
+      if (!CLAIM_FIELDS.contains(field)) {
+        throw PulseError.INPUT_VALIDATION.exception("payload has an unknown field '" + printable(field)
+            + "': only 'expires' and 'contact' are allowed");
+      }
+    }
+    Instant expires = now.plus(defaultDuration);
+    Object rawExpires = body.getValue("expires");
+    if (rawExpires != null) {
+      if (!(rawExpires instanceof String)) {
+        throw PulseError.INPUT_VALIDATION.exception("payload field 'expires' must be a string holding an ISO 8601"
+            + " date-time such as 2030-01-01T00:00:00Z");
+      }
+      try {
+        expires = OffsetDateTime.parse((String) rawExpires).toInstant();
+      } catch (DateTimeParseException e) {
+        throw PulseError.INPUT_VALIDATION.exception("payload field 'expires' is not an ISO 8601 date-time with a zone"
+            + " (such as 2030-01-01T00:00:00Z): '" + printable((String) rawExpires) + "'");
+      }
+      if (!expires.isAfter(now)) {
+        throw PulseError.INPUT_VALIDATION.exception("payload field 'expires' must be in the future, got " + rawExpires);
+      }
+    } else if (body.containsKey("expires")) {
+      throw PulseError.INPUT_VALIDATION.exception("payload field 'expires' must be a date-time string, not null");
+    }
+    String contact = null;
+    Object rawContact = body.getValue("contact");
+    if (rawContact != null) {
+      if (!(rawContact instanceof String)) {
+        throw PulseError.INPUT_VALIDATION.exception("payload field 'contact' must be a string holding an e-mail address");
+      }
+      contact = ((String) rawContact).trim();
+      if (contact.length() > 254 || !EMAIL.matcher(contact).matches()) {
+        throw PulseError.INPUT_VALIDATION.exception("payload field 'contact' is not an e-mail address: '"
+            + printable(contact) + "'");
+      }
+    } else if (body.containsKey("contact")) {
+      throw PulseError.INPUT_VALIDATION.exception("payload field 'contact' must be an e-mail string, not null");
+    }
+    return new Claim(expires, contact);
+  }
+
+  static ListQuery list(JsonObject query) {
+    JsonObject q = query == null ? new JsonObject() : query;
+    for (String field : q.fieldNames()) {
+      if (!LIST_FIELDS.contains(field)) {
+        throw PulseError.INVALID_REQUEST_ARGUMENTS.exception("unknown query argument '" + printable(field)
+            + "': only 'limit' and 'continuationToken' are allowed");
+      }
+    }
+    int limit = MAX_LIMIT;
+    Object rawLimit = q.getValue("limit");
+    if (rawLimit != null) {
+      long value;
+      if (rawLimit instanceof Number && ((Number) rawLimit).doubleValue() == ((Number) rawLimit).longValue()) {
+        value = ((Number) rawLimit).longValue();
+      } else if (rawLimit instanceof String && ((String) rawLimit).matches("\\d{1,18}")) {
+        value = Long.parseLong((String) rawLimit);
+      } else {
+        throw PulseError.INVALID_REQUEST_ARGUMENTS.exception("'limit' must be a whole number from 1 to " + MAX_LIMIT);
+      }
+      if (value < 1) {
+        throw PulseError.INVALID_REQUEST_ARGUMENTS.exception("'limit' must be a whole number from 1 to " + MAX_LIMIT);
+      }
+      limit = (int) Math.min(value, MAX_LIMIT);
+    }
+    Object rawToken = q.getValue("continuationToken");
+    String after = null;
+    if (rawToken != null) {
+      after = decodeToken(rawToken);
+    }
+    return new ListQuery(limit, after);
+  }
+
+  /** Continuation tokens are opaque to callers; inside, the last name of the page (names order by bytes). */
+  static String token(String lastName) {
+    return Base64.getUrlEncoder().withoutPadding()
+        .encodeToString((TOKEN_PREFIX + lastName).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String decodeToken(Object raw) {
+    ServiceException invalid = PulseError.INVALID_REQUEST_ARGUMENTS.exception(
+        "'continuationToken' is not a token this service gave out; pass back the continuationToken of the previous page");
+    if (!(raw instanceof String)) {
+      throw invalid;
+    }
+    String text;
+    try {
+      text = new String(Base64.getUrlDecoder().decode((String) raw), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw invalid;
+    }
+    if (!text.startsWith(TOKEN_PREFIX) || !NAMESPACE.matcher(text.substring(TOKEN_PREFIX.length())).matches()) {
+      throw invalid;
+    }
+    return text.substring(TOKEN_PREFIX.length());
+  }
+
+  private static String printable(String text) {
+    return Text.printable(text);
+  }
+}

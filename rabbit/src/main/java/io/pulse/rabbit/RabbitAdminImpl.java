@@ -1,0 +1,231 @@
+package io.pulse.rabbit;
+
+import io.pulse.client.PulseError;
+import io.pulse.config.Retry;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+final class RabbitAdminImpl implements RabbitAdmin {
+
+  private static final Logger log = LoggerFactory.getLogger(RabbitAdminImpl.class);
+  private static final int PAGE_SIZE = 500;
+
+  private final WebClient client;
+  private final String host;
+  private final int port;
+  private final String basePath;
+  private final String apiUrl;
+  private final String authorization;
+  private final long timeoutMillis;
+  CallMetrics metrics = CallMetrics.NONE;
+
+  RabbitAdminImpl(WebClient client, URI api, String user, String password, long timeoutMillis) {
+    this.client = client;
+    this.host = api.getHost();
+    this.port = api.getPort() != -1 ? api.getPort() : "https".equalsIgnoreCase(api.getScheme()) ? 443 : 80;
+    String path = api.getRawPath() == null ? "" : api.getRawPath();
+    this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    this.apiUrl = api.getScheme() + "://" + host + ":" + port + basePath;
+    this.authorization = "Basic " + java.util.Base64.getEncoder()
+        .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    this.timeoutMillis = timeoutMillis;
+  }
+
+  @Override
+  public Future<Void> putUser(String name, String password, List<String> tags) {
+    JsonObject body = new JsonObject().put("tags", String.join(",", tags == null ? List.of() : tags));
+    if (password == null) {
+      body.put("password_hash", "");
+    } else {
+      body.put("password", password);
+    }
+    // Two PUTs creating one user at once can make RabbitMQ answer user_already_exists to one of them (replicas
+    // provisioning the same namespace); the PUT is idempotent, so it is simply made again.
+    return Retry.onFailure(3, () -> call(HttpMethod.PUT, "/users/" + encode(name), body, "put user " + name),
+        e -> String.valueOf(e.getMessage()).contains("already_exists")).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> putPermissions(String vhost, String user, JsonObject permissions) {
+    JsonObject body = new JsonObject()
+        .put("configure", permissions.getString("configure"))
+        .put("write", permissions.getString("write"))
+        .put("read", permissions.getString("read"));
+    return call(HttpMethod.PUT, "/permissions/" + encode(vhost) + "/" + encode(user), body,
+        "set permissions of " + user + " on vhost " + vhost).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> deleteUser(String name) {
+    return call(HttpMethod.DELETE, "/users/" + encode(name), null, "delete user " + name, 404).mapEmpty();
+  }
+
+  @Override
+  public Future<JsonArray> listUsers() {
+    return call(HttpMethod.GET, "/users?columns=name,password_hash,hashing_algorithm,tags", null, "list users")
+        .map(HttpResponse::bodyAsJsonArray);
+  }
+
+  @Override
+  public Future<JsonObject> getUser(String name) {
+    return call(HttpMethod.GET, "/users/" + encode(name), null, "read user " + name, 404)
+        .map(response -> response.statusCode() == 404 ? null : response.bodyAsJsonObject());
+  }
+
+  @Override
+  public Future<JsonObject> getPermissions(String vhost, String user) {
+    return call(HttpMethod.GET, "/permissions/" + encode(vhost) + "/" + encode(user), null,
+        "read permissions of " + user + " on vhost " + vhost, 404)
+        .map(response -> response.statusCode() == 404 ? null : response.bodyAsJsonObject());
+  }
+
+  @Override
+  public Future<JsonArray> listPermissions(String vhost) {
+    return call(HttpMethod.GET, "/vhosts/" + encode(vhost) + "/permissions", null,
+        "list permissions on vhost " + vhost).map(HttpResponse::bodyAsJsonArray);
+  }
+
+  @Override
+  public Future<JsonArray> listQueues(String vhost, String nameRegex, List<String> columns) {
+    return pages("/queues/" + encode(vhost), nameRegex, String.join(",", columns), "list queues of vhost " + vhost,
+        1, new JsonArray());
+  }
+
+  @Override
+  public Future<List<String>> listQueueNames(String vhost, String nameRegex) {
+    return pages("/queues/" + encode(vhost), nameRegex, "name", "list queues of vhost " + vhost, 1, new JsonArray())
+        .map(RabbitAdminImpl::names);
+  }
+
+  @Override
+  public Future<List<String>> listExchangeNames(String vhost, String nameRegex) {
+    return pages("/exchanges/" + encode(vhost), nameRegex, "name", "list exchanges of vhost " + vhost, 1,
+        new JsonArray()).map(RabbitAdminImpl::names);
+  }
+
+  @Override
+  public Future<Void> deleteQueue(String vhost, String name) {
+    return call(HttpMethod.DELETE, "/queues/" + encode(vhost) + "/" + encode(name), null,
+        "delete queue " + name, 404).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> deleteExchange(String vhost, String name) {
+    return call(HttpMethod.DELETE, "/exchanges/" + encode(vhost) + "/" + encode(name), null,
+        "delete exchange " + name, 404).mapEmpty();
+  }
+
+  @Override
+  public Future<JsonArray> listConnections(String vhost) {
+    return call(HttpMethod.GET, "/vhosts/" + encode(vhost) + "/connections?columns=name,user,connected_at", null,
+        "list connections of vhost " + vhost).map(HttpResponse::bodyAsJsonArray);
+  }
+
+  @Override
+  public Future<Void> closeConnection(String name, String reason) {
+    return call(HttpMethod.DELETE, "/connections/" + encode(name), null, "close connection " + name,
+        request -> request.putHeader("X-Reason", reason), 404).mapEmpty();
+  }
+
+  /** One page after the other: the management API answers {@code {"items", "page_count"}} when asked for pages. */
+  private Future<JsonArray> pages(String path, String regex, String columns, String what, int page, JsonArray found) {
+    String query = "?columns=" + encode(columns) + "&page_size=" + PAGE_SIZE + "&page=" + page
+        + "&use_regex=true&name=" + encode(regex);
+    return call(HttpMethod.GET, path + query, null, what).compose(response -> {
+      JsonObject body = response.bodyAsJsonObject();
+      found.addAll(body.getJsonArray("items", new JsonArray()));
+      int pages = body.getInteger("page_count", 1);
+      return page < pages ? pages(path, regex, columns, what, page + 1, found) : Future.succeededFuture(found);
+    });
+  }
+
+  private static List<String> names(JsonArray items) {
+    List<String> names = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      names.add(items.getJsonObject(i).getString("name"));
+    }
+    return names;
+  }
+
+  @Override
+  public Future<JsonObject> overview() {
+    return call(HttpMethod.GET, "/overview?columns=rabbitmq_version,cluster_name,management_version", null,
+        "read the overview").map(HttpResponse::bodyAsJsonObject);
+  }
+
+  /**
+   * One management call. {@code what} describes it for error messages; it never includes a password.
+   * Statuses in {@code alsoFine} count as success (a 404 on delete: already gone).
+   */
+  private Future<HttpResponse<Buffer>> call(HttpMethod method, String path, JsonObject body, String what,
+      int... alsoFine) {
+    return call(method, path, body, what, request -> request, alsoFine);
+  }
+
+  private Future<HttpResponse<Buffer>> call(HttpMethod method, String path, JsonObject body, String what,
+      UnaryOperator<HttpRequest<Buffer>> decorate, int... alsoFine) {
+    HttpRequest<Buffer> request = decorate.apply(client.request(method, port, host, basePath + path)
+        .putHeader("Authorization", authorization)
+        .timeout(timeoutMillis));
+    Future<HttpResponse<Buffer>> sent =
+        metrics.time(method, body == null ? request.send() : request.sendJsonObject(body));
+    return sent.recover(e -> {
+      log.warn("RabbitMQ management API unreachable ({} {}): {}", method, apiUrl, e.toString());
+      return PulseError.SERVICE_UNAVAILABLE.fail("RabbitMQ management API at " + apiUrl + " is unreachable ("
+          + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+    }).compose(response -> {
+      int status = response.statusCode();
+      if (status / 100 == 2 || contains(alsoFine, status)) {
+        return Future.succeededFuture(response);
+      }
+      String reason = reason(response);
+      log.warn("RabbitMQ management API could not {}: {} {}", what, status, reason);
+      if (status == 401 || status == 403) {
+        return PulseError.SERVICE_UNAVAILABLE.fail("RabbitMQ management API refused the service's admin credentials ("
+            + status + ") when asked to " + what);
+      }
+      return PulseError.SERVICE_UNAVAILABLE.fail("RabbitMQ management API could not " + what + ": " + status
+          + (reason.isEmpty() ? "" : " " + reason));
+    });
+  }
+
+  private static String reason(HttpResponse<Buffer> response) {
+    try {
+      JsonObject json = response.bodyAsJsonObject();
+      return json == null ? "" : json.getString("reason", json.getString("error", ""));
+    } catch (RuntimeException e) {
+      return "";
+    }
+  }
+
+  private static boolean contains(int[] values, int value) {
+    for (int v : values) {
+      if (v == value) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A path segment: RabbitMQ wants vhosts and names percent-encoded ({@code /} is {@code %2F}). */
+  static String encode(String segment) {
+    return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+}

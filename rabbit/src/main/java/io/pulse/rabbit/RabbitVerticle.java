@@ -1,0 +1,58 @@
+package io.pulse.rabbit;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pulse.config.PulseConfig;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.serviceproxy.ServiceBinder;
+
+/**
+ * RabbitMQ administration: one keep-alive HTTP client to the management API, serving {@link RabbitAdmin} on the
+ * event bus.
+ */
+public final class RabbitVerticle extends VerticleBase {
+
+  /** Concurrent connections to the management API; beyond this requests queue in the client. */
+  private static final int MAX_CONNECTIONS = 16;
+
+  private final PulseConfig config;
+  private final MeterRegistry meters;
+  private WebClient client;
+  private MessageConsumer<JsonObject> consumer;
+
+  public RabbitVerticle(PulseConfig config, MeterRegistry meters) {
+    this.config = config;
+    this.meters = meters;
+  }
+
+  @Override
+  public Future<?> start() {
+    int timeoutMillis = (int) config.rabbit().timeout().toMillis();
+    client = WebClient.create(vertx,
+        new WebClientOptions()
+            .setKeepAlive(true)
+            .setConnectTimeout(timeoutMillis)
+            .setUserAgentEnabled(false)
+            .setSsl("https".equalsIgnoreCase(config.rabbit().api().getScheme())),
+        new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
+    RabbitAdminImpl admin = new RabbitAdminImpl(client, config.rabbit().api(), config.rabbit().user(),
+        config.rabbit().password(), timeoutMillis);
+    admin.metrics = new CallMetrics(meters);
+    consumer = new ServiceBinder(vertx).setAddress(RabbitAdmin.ADDRESS).register(RabbitAdmin.class, admin);
+    return consumer.completion();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return consumer.unregister().eventually(() -> {
+      client.close();
+      return Future.succeededFuture();
+    });
+  }
+}

@@ -1,0 +1,215 @@
+package io.pulse.store;
+
+import io.pulse.client.PulseError;
+import io.pulse.config.Retry;
+import io.pulse.store.api.NamespaceRecord;
+import io.pulse.store.api.NamespaceStore;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+final class NamespaceStoreImpl implements NamespaceStore {
+
+  private static final Logger log = LoggerFactory.getLogger(NamespaceStoreImpl.class);
+  private static final long FIRST_RETRY_DELAY_MS = 1000;
+  private static final long MAX_RETRY_DELAY_MS = 30_000;
+  private static final int CLAIM_ATTEMPTS = 25;
+  private static final long CLAIM_RETRY_MS = 200;
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final Promise<Void> ready = Promise.promise();
+  private volatile String notReadyReason = "the schema migrations have not run yet";
+  private volatile boolean stopped;
+
+  NamespaceStoreImpl(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  void stop() {
+    stopped = true;
+  }
+
+  /**
+   * Applies the migrations, retrying with backoff while the database cannot be reached. The future completes after
+   * the first attempt, whatever its outcome; until one succeeds, every call answers 503.
+   */
+  Future<Void> migrateUntilReady(int failures) {
+    return Migrations.apply(vertx, pool).onSuccess(v -> {
+      log.info("Database schema is up to date");
+      ready.tryComplete();
+    }).recover(e -> {
+      if (!stopped) {
+        notReadyReason = describe(e);
+        long delayMs = Retry.backoff(FIRST_RETRY_DELAY_MS, failures, MAX_RETRY_DELAY_MS);
+        log.warn("Database not ready ({}); retrying in {} ms", notReadyReason, delayMs);
+        vertx.setTimer(delayMs, t -> migrateUntilReady(failures + 1));
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  @Override
+  public Future<NamespaceRecord> claim(String name, String expires, String contact, String password,
+      long rotationSeconds) {
+    // A claim of a namespace that is being removed waits for the removal to finish (the row disappears and the claim
+    // creates it anew); after a few seconds it gives up with 503, which callers retry.
+    return Retry.polling(vertx, CLAIM_ATTEMPTS, CLAIM_RETRY_MS,
+            () -> claimRow(name, expires, contact, password, rotationSeconds), record -> record != null)
+        .compose(record -> record != null ? Future.succeededFuture(record)
+            : PulseError.SERVICE_UNAVAILABLE.fail("Namespace '" + name + "' is being removed; claim it again shortly"));
+  }
+
+
+  private Future<NamespaceRecord> claimRow(String name, String expires, String contact, String password,
+      long rotationSeconds) {
+    OffsetDateTime expiresAt;
+    try {
+      expiresAt = OffsetDateTime.parse(expires);
+    } catch (DateTimeParseException | NullPointerException e) {
+      return PulseError.INPUT_VALIDATION.fail("expires must be an ISO 8601 date-time");
+    }
+    if (password == null || password.isEmpty()) {
+      return PulseError.INPUT_VALIDATION.fail("a new namespace needs a password");
+    }
+    return records(Sql.CLAIM, Tuple.of(name, expiresAt, contact, password, (double) rotationSeconds))
+        .map(NamespaceStoreImpl::first);
+  }
+
+  @Override
+  public Future<NamespaceRecord> markProvisioned(String name) {
+    return query(Sql.MARK_PROVISIONED, Tuple.of(name)).compose(rows -> rows.size() == 0
+        ? PulseError.RESOURCE_NOT_FOUND.fail("namespace " + name + " does not exist")
+        : Future.succeededFuture(toRecord(rows.iterator().next())));
+  }
+
+  @Override
+  public Future<NamespaceRecord> find(String name) {
+    return query(Sql.FIND, Tuple.of(name)).map(rows -> rows.size() == 0 ? null : toRecord(rows.iterator().next()));
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> list(int limit, String afterName) {
+    Future<RowSet<Row>> rows = afterName == null
+        ? query(Sql.LIST_FIRST, Tuple.of(limit))
+        : query(Sql.LIST_AFTER, Tuple.of(limit, afterName));
+    return rows.map(set -> {
+      List<NamespaceRecord> records = new ArrayList<>(set.size());
+      set.forEach(row -> records.add(toRecord(row)));
+      return records;
+    });
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> leaseRotations(int limit, long leaseSeconds, String token) {
+    return records(Sql.LEASE_ROTATIONS, Tuple.of(token, (double) leaseSeconds, limit));
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> leaseExpiries(int limit, long expiryDelaySeconds, long leaseSeconds,
+      String token, boolean markExpiring) {
+    return records(Sql.LEASE_EXPIRIES,
+        Tuple.of(token, (double) leaseSeconds, limit, (double) expiryDelaySeconds, markExpiring));
+  }
+
+  @Override
+  public Future<NamespaceRecord> lease(String name, long leaseSeconds, String token) {
+    return records(Sql.LEASE_ONE, Tuple.of(token, (double) leaseSeconds, name)).map(NamespaceStoreImpl::first);
+  }
+
+  @Override
+  public Future<NamespaceRecord> completeRotation(String name, String token, int activeUser, String password,
+      long rotationSeconds) {
+    return records(Sql.COMPLETE_ROTATION, Tuple.of(name, token, (short) activeUser, password, (double) rotationSeconds))
+        .map(NamespaceStoreImpl::first);
+  }
+
+  @Override
+  public Future<Void> release(String name, String token) {
+    return query(Sql.RELEASE, Tuple.of(name, token)).mapEmpty();
+  }
+
+  @Override
+  public Future<NamespaceRecord> markExpiring(String name) {
+    return records(Sql.MARK_EXPIRING, Tuple.of(name)).map(NamespaceStoreImpl::first);
+  }
+
+  @Override
+  public Future<Boolean> deleteExpired(String name, String token) {
+    return query(Sql.DELETE_EXPIRED, Tuple.of(name, token)).map(rows -> rows.rowCount() > 0);
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> all(int limit, String afterName) {
+    return records(Sql.ALL_AFTER, Tuple.of(limit, afterName == null ? "" : afterName));
+  }
+
+  private Future<List<NamespaceRecord>> records(String sql, Tuple args) {
+    return query(sql, args).map(set -> {
+      List<NamespaceRecord> records = new ArrayList<>(set.size());
+      set.forEach(row -> records.add(toRecord(row)));
+      return records;
+    });
+  }
+
+  private static NamespaceRecord first(List<NamespaceRecord> records) {
+    return records.isEmpty() ? null : records.get(0);
+  }
+
+  @Override
+  public Future<Void> ping() {
+    return query(Sql.PING, Tuple.tuple()).mapEmpty();
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> findAll(List<String> names) {
+    return records(Sql.FIND_MANY, Tuple.of(names.toArray(new String[0])));
+  }
+
+  Future<RowSet<Row>> query(String sql, Tuple args) {
+    if (!ready.future().succeeded()) {
+      return PulseError.SERVICE_UNAVAILABLE.fail("PostgreSQL is not ready: " + notReadyReason);
+    }
+    return pool.preparedQuery(sql).execute(args).recover(e -> {
+      if (e instanceof PgException) {
+        log.error("Query failed: {}", sql, e);
+        return PulseError.INTERNAL.fail("database error " + ((PgException) e).getSqlState());
+      }
+      return PulseError.SERVICE_UNAVAILABLE.fail("PostgreSQL is unreachable: " + describe(e));
+    });
+  }
+
+  private static String describe(Throwable e) {
+    String message = e.getMessage();
+    return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+  }
+
+  private static NamespaceRecord toRecord(Row row) {
+    return new NamespaceRecord(
+        row.getString("name"),
+        row.getOffsetDateTime("created").toInstant(),
+        row.getOffsetDateTime("expires").toInstant(),
+        row.getString("contact"),
+        row.getShort("active_user"),
+        row.getString("password_1"),
+        row.getString("password_2"),
+        row.getOffsetDateTime("next_rotation").toInstant(),
+        row.getBoolean("provisioned"),
+        row.getBoolean("expiring"),
+        row.getInteger("rotations"));
+  }
+}

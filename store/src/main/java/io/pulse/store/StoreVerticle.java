@@ -1,0 +1,126 @@
+package io.pulse.store;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pulse.config.PulseConfig;
+import io.pulse.store.api.NamespaceStore;
+import io.pulse.store.api.QueueStates;
+import io.pulse.store.embedded.EmbeddedPostgres;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.serviceproxy.ServiceBinder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Storage: owns the PostgreSQL pool (or an embedded PostgreSQL when no PULSE_DB_URL is set), applies the schema
+ * migrations and serves {@link NamespaceStore} on the event bus.
+ */
+public final class StoreVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(StoreVerticle.class);
+  /** The pulse_namespaces gauge is a count query, refreshed at most this far apart (never per scrape). */
+  private static final long MAX_COUNT_INTERVAL_MS = 15_000;
+
+  private final PulseConfig config;
+  private EmbeddedPostgres embedded;
+  private Pool pool;
+  private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<JsonObject> statesConsumer;
+  private NamespaceStoreImpl store;
+  private final MeterRegistry meters;
+  private final AtomicLong liveNamespaces = new AtomicLong();
+  private long countTimer = -1;
+
+  public StoreVerticle(PulseConfig config, MeterRegistry meters) {
+    this.config = config;
+    this.meters = meters;
+  }
+
+  @Override
+  public Future<?> start() {
+    return connectOptions().compose(options -> {
+      // Every statement is a constant (Sql): prepare each once per connection, not on every call.
+      options.setCachePreparedStatements(true);
+      int timeoutMillis = (int) config.database().timeout().toMillis();
+      pool = PgBuilder.pool()
+          .with(new PoolOptions()
+              .setMaxSize(config.database().poolSize())
+              .setConnectionTimeout(timeoutMillis)
+              .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+          .with(new NetClientOptions().setConnectTimeout(timeoutMillis))
+          .connectingTo(options)
+          .using(vertx)
+          .build();
+      store = new NamespaceStoreImpl(vertx, pool);
+      consumer = new ServiceBinder(vertx).setAddress(NamespaceStore.ADDRESS).register(NamespaceStore.class, store);
+      statesConsumer = new ServiceBinder(vertx).setAddress(QueueStates.ADDRESS)
+          .register(QueueStates.class, new QueueStatesImpl(store));
+      return Future.all(consumer.completion(), statesConsumer.completion());
+    }).compose(v -> {
+      // A database that is down at start must not keep the service from starting: it answers 503 until the
+      // schema is in place, and keeps trying.
+      return store.migrateUntilReady(0);
+    }).onSuccess(v -> countNamespaces());
+  }
+
+  /** Keeps the pulse_namespaces gauge current with one cheap count query now and then. */
+  private void countNamespaces() {
+    Gauge.builder("pulse.namespaces", liveNamespaces, AtomicLong::get)
+        .description("Live (provisioned, not being removed) namespaces, counted every PULSE_MAINTENANCE_INTERVAL"
+            + " (at most 15 s apart)")
+        .register(meters);
+    long every = Math.min(config.lifecycle().maintenanceInterval().toMillis(), MAX_COUNT_INTERVAL_MS);
+    refreshCount();
+    countTimer = vertx.setPeriodic(every, id -> refreshCount());
+  }
+
+  private void refreshCount() {
+    store.query(Sql.COUNT_LIVE, Tuple.tuple())
+        .onSuccess(rows -> liveNamespaces.set(rows.iterator().next().getLong(0)));
+  }
+
+  private Future<PgConnectOptions> connectOptions() {
+    if (config.database().url() != null) {
+      return Future.succeededFuture(PgConnectOptions.fromUri(config.database().url().replaceFirst("^postgres://", "postgresql://")));
+    }
+    return vertx.executeBlocking(() -> {
+      embedded = EmbeddedPostgres.start(config.database().dataDir().resolve("postgres"));
+      log.info("Started embedded PostgreSQL on {}:{} with its data under {}", embedded.host(), embedded.port(),
+          config.database().dataDir().resolve("postgres"));
+      return new PgConnectOptions()
+          .setHost(embedded.host())
+          .setPort(embedded.port())
+          .setUser(embedded.user())
+          .setDatabase(embedded.database());
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(countTimer);
+    if (store != null) {
+      store.stop();
+    }
+    Future<Void> unregistered = consumer == null ? Future.succeededFuture()
+        : Future.all(consumer.unregister(), statesConsumer.unregister()).mapEmpty();
+    return unregistered
+        .eventually(() -> pool == null ? Future.succeededFuture() : pool.close())
+        .eventually(() -> embedded == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+          embedded.close();
+          return null;
+        }));
+  }
+}
