@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * is configured), and, for state changes, a JSON event published on the event bus ({@link Events#QUEUE_EVENTS}) and to
  * the RabbitMQ topic exchange PULSE_EVENTS_EXCHANGE with the routing key {@code <namespace>.<state>}.
  */
-final class Notifier {
+final class Notifier implements Notices {
 
   private static final Logger log = LoggerFactory.getLogger(Notifier.class);
 
@@ -81,7 +81,8 @@ final class Notifier {
   }
 
   /** Sends a notice to {@code contact} (may be null: no mail) and publishes it when it is a state change. */
-  Future<Void> tell(Notice notice, String contact) {
+  @Override
+  public Future<Void> tell(Notice notice, String contact) {
     sent.get(notice.kind()).increment();
     Future<Void> mailed = mail(notice, contact);
     Future<Void> published = notice.isStateChange() ? publish(notice) : Future.succeededFuture();

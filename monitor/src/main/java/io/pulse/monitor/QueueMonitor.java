@@ -51,10 +51,10 @@ final class QueueMonitor {
   private final RabbitAdmin rabbit;
   private final NamespaceStore namespaces;
   private final QueueStates states;
-  private final Notifier notifier;
+  private final Notices notifier;
 
   QueueMonitor(PulseConfig config, RabbitAdmin rabbit, NamespaceStore namespaces, QueueStates states,
-      Notifier notifier) {
+      Notices notifier) {
     this.config = config;
     this.limits = config.monitor();
     this.naming = config.naming();

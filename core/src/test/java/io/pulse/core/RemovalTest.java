@@ -1,0 +1,101 @@
+package io.pulse.core;
+
+import static io.pulse.core.CoreFixture.VHOST;
+import static io.pulse.core.CoreFixture.failure;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class RemovalTest {
+
+  private final CoreFixture f = new CoreFixture();
+
+  @AfterEach
+  void close() {
+    f.close();
+  }
+
+  private void namespaceWithResources(String ns) {
+    f.core.claimNamespace(ns, null).await();
+    f.rabbit.declareQueue(VHOST, "queue/" + ns + "/inbox", 3);
+    f.rabbit.declareExchange(VHOST, "exchange/" + ns + "/events");
+    f.rabbit.connect(VHOST, "conn-" + ns, f.user(ns, 1), 0);
+  }
+
+  @Test
+  void revocationClosesConnectionsThenRemovesUsersQueuesExchangesAndTheRecord() {
+    namespaceWithResources("team");
+    namespaceWithResources("other");
+
+    f.core.revokeNamespace("team").await();
+
+    assertEquals("Pulse namespace team was revoked", f.rabbit.closed.get("conn-team"));
+    assertNull(f.store.record("team"));
+    assertFalse(f.rabbit.users.containsKey(f.user("team", 1)));
+    assertFalse(f.rabbit.queues.containsKey(VHOST + " queue/team/inbox"));
+    assertFalse(f.rabbit.exchanges.contains(VHOST + " exchange/team/events"));
+    assertTrue(f.rabbit.queues.containsKey(VHOST + " queue/other/inbox"), "another namespace keeps its queue");
+    assertTrue(f.rabbit.users.containsKey(f.user("other", 1)));
+    assertNotNull(f.store.record("other"));
+  }
+
+  @Test
+  void revokingAnUnknownNamespaceIsNotFound() {
+    failure(f.core.revokeNamespace("nobody"), "ResourceNotFound");
+  }
+
+  @Test
+  void aBrokerFailureHalfWayKeepsTheMarkedRecordAndALaterSweepFinishes() {
+    namespaceWithResources("team");
+    f.rabbit.failWhen(call -> call.startsWith("deleteQueue"));
+    failure(f.core.revokeNamespace("team"), "ServiceUnavailable");
+    assertTrue(f.store.record("team").expiring(), "still marked for removal");
+    assertNull(f.store.rows.get("team").leaseToken, "the lease is given back");
+    failure(f.core.claimNamespace("team", null), "ServiceUnavailable");
+
+    f.rabbit.failWhen(call -> false);
+    assertEquals(1, f.removal().expireDue().await());
+    assertNull(f.store.record("team"));
+    assertFalse(f.rabbit.queues.containsKey(VHOST + " queue/team/inbox"));
+  }
+
+  @Test
+  void expiryRemovesOnlyNamespacesPastExpiresAndTheDelay() {
+    namespaceWithResources("old");
+    namespaceWithResources("young");
+    f.store.now = f.store.record("old").expires().plus(Duration.ofSeconds(1));
+    f.store.put(new io.pulse.store.api.NamespaceRecord("young", f.store.now, f.store.now.plus(Duration.ofDays(1)),
+        null, 1, f.store.record("young").password(1), null, f.store.now.plus(Duration.ofHours(1)), true, false, 0));
+
+    assertEquals(1, f.removal().expireDue().await());
+    assertEquals("Pulse namespace old expired", f.rabbit.closed.get("conn-old"));
+    assertNull(f.store.record("old"));
+    assertNotNull(f.store.record("young"));
+  }
+
+  @Test
+  void aDryRunRemovesNothingAndLeavesTheRecordRenewable() {
+    CoreFixture dry = new CoreFixture("PULSE_DRY_RUN", "true");
+    try {
+      dry.core.claimNamespace("old", null).await();
+      dry.rabbit.declareQueue(VHOST, "queue/old/q", 1);
+      dry.store.now = dry.store.record("old").expires().plus(Duration.ofSeconds(1));
+      dry.rabbit.calls.clear();
+
+      dry.removal().expireDue().await();
+      assertEquals(List.of(), dry.rabbit.calls.stream().filter(c -> c.startsWith("delete")).toList());
+      assertTrue(dry.rabbit.queues.containsKey(VHOST + " queue/old/q"));
+      assertFalse(dry.store.record("old").expiring(), "not even marked, so claims still renew it");
+    } finally {
+      dry.close();
+    }
+  }
+}

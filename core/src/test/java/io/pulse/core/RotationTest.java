@@ -1,0 +1,100 @@
+package io.pulse.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.store.api.NamespaceRecord;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class RotationTest {
+
+  private final CoreFixture f = new CoreFixture();
+
+  @AfterEach
+  void close() {
+    f.close();
+  }
+
+  private void makeDue() {
+    f.store.now = f.store.now.plus(Duration.ofHours(2));
+  }
+
+  @Test
+  void theFirstRotationMakesTheStandbyUserWithItsPermissionsAndHandsItOut() {
+    f.core.claimNamespace("team", null).await();
+    String first = f.store.record("team").password(1);
+    makeDue();
+    f.rabbit.calls.clear();
+
+    assertEquals(1, f.rotation().rotateDue().await());
+
+    assertEquals(List.of("putUser u-team-2", "putPermissions u-team-2"), f.rabbit.calls);
+    NamespaceRecord record = f.store.record("team");
+    assertEquals(2, record.activeUser());
+    assertEquals(1, record.rotations());
+    assertEquals(first, record.password(1), "the old password works until the next rotation");
+    assertEquals(record.password(2), f.rabbit.users.get("u-team-2").password());
+    assertTrue(f.core.claimNamespace("team", null).await().getString("connectionString").contains("u-team-2:"));
+  }
+
+  @Test
+  void laterRotationsChangeOnePasswordWithOneCall() {
+    f.core.claimNamespace("team", null).await();
+    makeDue();
+    f.rotation().rotateDue().await();
+    String first = f.store.record("team").password(1);
+    makeDue();
+    f.rabbit.calls.clear();
+
+    f.rotation().rotateDue().await();
+
+    assertEquals(List.of("putUser u-team-1"), f.rabbit.calls);
+    assertEquals(1, f.store.record("team").activeUser());
+    assertNotEquals(first, f.store.record("team").password(1), "user 1 comes back with a fresh password");
+  }
+
+  @Test
+  void nothingRotatesBeforeItIsDue() {
+    f.core.claimNamespace("team", null).await();
+    f.rabbit.calls.clear();
+    assertEquals(0, f.rotation().rotateDue().await());
+    assertEquals(List.of(), f.rabbit.calls);
+  }
+
+  @Test
+  void aBrokerFailureRecordsNothingAndGivesTheLeaseBack() {
+    f.core.claimNamespace("team", null).await();
+    makeDue();
+    f.rabbit.failWhen(call -> call.startsWith("putPermissions"));
+
+    assertEquals(0, f.rotation().rotateDue().await());
+
+    assertEquals(1, f.store.record("team").activeUser());
+    assertEquals(0, f.store.record("team").rotations());
+    assertEquals(null, f.store.rows.get("team").leaseToken);
+  }
+
+  @Test
+  void aRotationThatLostItsLeasePutsBackWhatTheDatabaseSays() {
+    f.core.claimNamespace("team", null).await();
+    makeDue();
+    // Another holder takes the row over between the broker call and the record (the first lease lapsed).
+    f.rabbit.failWhen(call -> {
+      if (call.startsWith("putPermissions")) {
+        f.store.rows.get("team").leaseToken = "someone-else";
+      }
+      return false;
+    });
+
+    assertEquals(0, f.rotation().rotateDue().await());
+
+    assertEquals(0, f.store.record("team").rotations());
+    assertTrue(f.rabbit.calls.contains("deleteUser u-team-2"), "the standby the database does not know is removed");
+  }
+}
