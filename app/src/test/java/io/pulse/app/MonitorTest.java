@@ -11,7 +11,6 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.pulse.client.Events;
-import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -26,7 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
@@ -97,7 +95,7 @@ class MonitorTest {
         assertTrue(body.contains("holds 7 messages") && body.contains("above 5") && body.contains("above 10"), body);
         assertTrue(body.contains("consumer"), "the usual cause is named: " + body);
 
-        Thread.sleep(3000);
+        service.awaitMonitorSweeps(3, "ok");
         assertEquals(1, mails().size(), "no second warning while the queue stays in warning (reminders are daily)");
 
         channel.queuePurge(queue);
@@ -194,21 +192,13 @@ class MonitorTest {
       connection.addShutdownListener(closed::set);
       TestEnv.eventually(60, "the old connection closed", () -> closed.get() != null);
       assertTrue(closed.get().getMessage().contains("at most 2s"), closed.get().getMessage());
-      Thread.sleep(1000);
+      service.awaitMonitorSweeps(2, "ok");
       assertTrue(admin.isOpen(), "the broker admin's connection is not managed, so never closed");
     }
   }
 
   @Test
   void aDryRunDeletesClosesAndSendsNothing(Vertx vertx) throws Exception {
-    AtomicInteger sweeps = new AtomicInteger();
-    vertx.eventBus().addOutboundInterceptor(ctx -> {
-      if (RabbitAdmin.ADDRESS.equals(ctx.message().address())
-          && "listQueues".equals(ctx.message().headers().get("action"))) {
-        sweeps.incrementAndGet();
-      }
-      ctx.next();
-    });
     try (RunningService service = RunningService.start(vertx, settings("PULSE_DRY_RUN", "true",
         "PULSE_CONNECTION_MAX_LIFETIME", "1s"));
         Connection admin = adminConnection(service)) {
@@ -227,8 +217,7 @@ class MonitorTest {
       TestEnv.eventually(60, "the broker counts the messages", () -> TestEnv.management(service.client, "GET",
           "/queues/" + TestEnv.encode(service.vhost) + "/" + TestEnv.encode(queue), null).bodyAsJsonObject()
           .getLong("messages", 0L) == 12);
-      int seen = sweeps.get();
-      TestEnv.eventually(30, "five more sweeps", () -> sweeps.get() >= seen + 5);
+      service.awaitMonitorSweeps(5, "ok");
       assertEquals(200, queueStatus(service, queue), "the full queue stays");
       assertEquals(200, queueStatus(service, "queue/" + ghost + "/left"), "the orphan stays");
       assertTrue(connection.isOpen(), "the old connection stays open");
@@ -250,13 +239,13 @@ class MonitorTest {
       String credentials = service.claim(ns, new JsonObject().put("contact", "outage@example.com"))
           .bodyAsJsonObject().getString("connectionString");
       relay.close().await();
-      Thread.sleep(2500);
+      service.awaitMonitorSweeps(1, "failed");
       try (Connection connection = TestEnv.connect(credentials)) {
         Channel channel = connection.createChannel();
         String queue = "queue/" + ns + "/during";
         channel.queueDeclare(queue, true, false, false, null);
         fill(admin, queue, 7);
-        Thread.sleep(1000);
+        service.awaitMonitorSweeps(1, "failed");
         assertEquals(0, mails().size(), "nothing can be seen while the management API is down");
         relay = startRelay(vertx, relayPort);
         TestEnv.eventually(60, "a warning once the broker is back", () -> mails().size() == 1);

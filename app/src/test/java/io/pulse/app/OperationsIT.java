@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.pulse.testkit.JarProcess;
 import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
@@ -16,7 +17,6 @@ import io.vertx.junit5.VertxExtension;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,7 +44,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class OperationsIT {
 
-  private static final Path JAR = Path.of(System.getProperty("pulse.jar", "target/pulse.jar"));
   /** How long the stand-in Taskcluster auth service takes to answer: the window for SIGTERM. */
   private static final long AUTH_DELAY_MS = 3000;
   /**
@@ -72,11 +71,12 @@ class OperationsIT {
     env.put("PULSE_TASKCLUSTER_ROOT_URL", "http://127.0.0.1:" + taskcluster.getAddress().getPort());
     env.put("PULSE_LOG_FORMAT", "json");
     env.put("PULSE_SHUTDOWN_TIMEOUT", "20s");
-    int port = freePort();
+    int port = TestEnv.freePort();
     env.put("PULSE_HTTP_PORT", String.valueOf(port));
-    Process service = start(env, log);
+    JarProcess jar = JarProcess.start(env, log);
+    Process service = jar.process();
     try {
-      awaitLbHeartbeat(port, service, log);
+      jar.awaitOk(port, "/__lbheartbeat__");
 
       String metrics = get(port, "/metrics").body();
       for (String series : List.of("pulse_claims_total{outcome=\"ok\"} 0.0", "pulse_rotations_total 0.0",
@@ -154,7 +154,7 @@ class OperationsIT {
   @Test
   void aBadLogFormatStopsTheJarWithAMessageNamingIt() throws Exception {
     Path log = Files.createTempFile("pulse-bad-format", ".log");
-    Process process = start(Map.of("PULSE_LOG_FORMAT", "xml"), log);
+    Process process = JarProcess.start(Map.of("PULSE_LOG_FORMAT", "xml"), log).process();
     assertTrue(process.waitFor(60, TimeUnit.SECONDS));
     assertEquals(2, process.exitValue());
     assertTrue(Files.readString(log).contains("PULSE_LOG_FORMAT"), Files.readString(log));
@@ -206,38 +206,5 @@ class OperationsIT {
   private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private void awaitLbHeartbeat(int port, Process process, Path log) throws Exception {
-    for (int i = 0; i < 240; i++) {
-      if (!process.isAlive()) {
-        throw new AssertionError("the service exited with " + process.exitValue() + ":\n" + Files.readString(log));
-      }
-      try {
-        if (get(port, "/__lbheartbeat__").statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      Thread.sleep(500);
-    }
-    throw new AssertionError("the service did not answer /__lbheartbeat__:\n" + Files.readString(log));
-  }
-
-  private static Process start(Map<String, String> env, Path log) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", JAR.toAbsolutePath().toString())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    builder.environment().keySet().removeIf(k -> k.startsWith("PULSE_"));
-    builder.environment().putAll(env);
-    return builder.start();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -1,5 +1,8 @@
 package io.pulse.app;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.search.Search;
 import io.pulse.config.PulseConfig;
 import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
@@ -103,6 +106,32 @@ final class RunningService implements AutoCloseable {
       request.putHeader("Authorization", "Bearer " + token);
     }
     return request;
+  }
+
+  /** A counter's value (or a timer's count) in this service's meters, summed over the series with these tags. */
+  double count(String meter, String... tags) {
+    Search found = deployment.meters().find(meter).tags(tags);
+    return found.counters().stream().mapToDouble(Counter::count).sum()
+        + found.timers().stream().mapToDouble(Timer::count).sum();
+  }
+
+  /** Waits until {@code more} more monitor sweeps than now have completed ({@code outcome} ok or failed). */
+  void awaitMonitorSweeps(int more, String outcome) {
+    double seen = count("pulse.monitor.sweeps", "outcome", outcome);
+    TestEnv.eventually(60, more + " more monitor sweeps (" + outcome + ")",
+        () -> count("pulse.monitor.sweeps", "outcome", outcome) >= seen + more);
+  }
+
+  /** Waits until {@code more} more maintenance sweeps of this kind than now have completed successfully. */
+  void awaitMaintenanceSweeps(int more, String sweep) {
+    double seen = count("pulse.maintenance.sweeps", "sweep", sweep, "outcome", "ok");
+    TestEnv.eventually(60, more + " more " + sweep + " sweeps",
+        () -> count("pulse.maintenance.sweeps", "sweep", sweep, "outcome", "ok") >= seen + more);
+  }
+
+  /** Management API calls this service made with an HTTP method so far ({@code PUT}: users, permissions). */
+  double rabbitCalls(String method) {
+    return count("pulse.rabbit.api", "method", method);
   }
 
   /** The RabbitMQ user name of a namespace's user 1 or 2. */

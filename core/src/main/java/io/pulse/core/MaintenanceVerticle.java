@@ -29,6 +29,7 @@ public final class MaintenanceVerticle extends VerticleBase {
   private final MeterRegistry meters;
   private Counter rotations;
   private Counter expirations;
+  private SweepCounters sweeps;
   private Rotation rotation;
   private Removal removal;
   private Reconciliation reconciliation;
@@ -49,6 +50,7 @@ public final class MaintenanceVerticle extends VerticleBase {
         .register(meters);
     expirations = Counter.builder("pulse.expirations")
         .description("Expired namespaces removed by this instance (revocations not included)").register(meters);
+    sweeps = new SweepCounters(meters);
     NamespaceStore store = NamespaceStore.createProxy(vertx, config.database().busTimeoutMillis());
     RabbitAdmin rabbit = RabbitAdmin.createProxy(vertx, config.rabbit().busTimeoutMillis());
     rotation = new Rotation(config, store, rabbit);
@@ -94,6 +96,7 @@ public final class MaintenanceVerticle extends VerticleBase {
   private Future<Void> run(String what, Supplier<Future<Integer>> sweep, Counter done) {
     long started = System.nanoTime();
     return sweep.get().transform(ar -> {
+      sweeps.count(what, ar.succeeded());
       if (ar.succeeded() && done != null) {
         done.increment(ar.result());
       }

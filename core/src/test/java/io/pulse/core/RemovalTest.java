@@ -58,6 +58,7 @@ class RemovalTest {
     f.rabbit.failWhen(call -> call.startsWith("deleteQueue"));
     failure(f.core.revokeNamespace("team"), "ServiceUnavailable");
     assertTrue(f.store.record("team").expiring(), "still marked for removal");
+    assertFalse(f.rabbit.users.containsKey(f.user("team", 1)), "the users went before the failure");
     assertNull(f.store.rows.get("team").leaseToken, "the lease is given back");
     failure(f.core.claimNamespace("team", null), "ServiceUnavailable");
 

@@ -1,5 +1,6 @@
 package io.pulse.monitor;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.PulseConfig;
@@ -10,6 +11,8 @@ import io.pulse.store.api.QueueStates;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +38,7 @@ public final class MonitorVerticle extends VerticleBase {
   /** Seconds the last completed sweep took, as a double's bits (pulse_monitor_sweep_seconds). */
   private final AtomicLong lastSweepSeconds = new AtomicLong(Double.doubleToLongBits(0));
   private final Map<String, AtomicLong> queuesByState = new ConcurrentHashMap<>();
+  private final Map<String, Counter> sweeps = new HashMap<>();
   /** The sweep in progress, which stop() lets finish; complete when none runs. */
   private Future<Void> running = Future.succeededFuture();
   private Notifier notifier;
@@ -68,6 +72,11 @@ public final class MonitorVerticle extends VerticleBase {
   }
 
   private void registerMeters() {
+    for (String outcome : List.of("ok", "failed")) {
+      sweeps.put(outcome, Counter.builder("pulse.monitor.sweeps")
+          .description("Monitor sweeps completed by this instance, by outcome").tag("outcome", outcome)
+          .register(meters));
+    }
     Gauge.builder("pulse.monitor.sweep", lastSweepSeconds, bits -> Double.longBitsToDouble(bits.get()))
         .description("Duration of the last completed monitor sweep")
         .baseUnit("seconds")
@@ -100,6 +109,7 @@ public final class MonitorVerticle extends VerticleBase {
     running = monitor.sweep().onComplete(ar -> {
       long ms = (System.nanoTime() - started) / 1_000_000;
       long interval = config.monitor().interval().toMillis();
+      sweeps.get(ar.succeeded() ? "ok" : "failed").increment();
       if (ar.succeeded()) {
         failures = 0;
         QueueMonitor.Report r = ar.result();

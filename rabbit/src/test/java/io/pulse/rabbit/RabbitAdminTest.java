@@ -1,0 +1,177 @@
+package io.pulse.rabbit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.ShutdownSignalException;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pulse.config.PulseConfig;
+import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.testkit.TestEnv;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.serviceproxy.ServiceException;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The rabbit verticle against the real management API, in a vhost of its own. */
+class RabbitAdminTest {
+
+  private static Vertx vertx;
+  private static WebClient client;
+  private static String vhost;
+  private static String prefix;
+  private static RabbitAdmin admin;
+
+  @BeforeAll
+  static void deploy() {
+    vertx = Vertx.vertx();
+    client = WebClient.create(vertx);
+    vhost = TestEnv.createVhost(client);
+    prefix = TestEnv.unique("ra") + "-";
+    vertx.deployVerticle(new RabbitVerticle(config(TestEnv.managementApi(), TestEnv.ADMIN_PASSWORD),
+        new SimpleMeterRegistry())).await();
+    admin = RabbitAdmin.createProxy(vertx, 10_000);
+  }
+
+  @AfterAll
+  static void undeploy() {
+    TestEnv.deleteUsers(client, prefix);
+    TestEnv.deleteVhost(client, vhost);
+    vertx.close().await();
+  }
+
+  private static PulseConfig config(String api, String password) {
+    return PulseConfig.fromMap(Map.of("PULSE_RABBIT_API", api, "PULSE_RABBIT_USER", TestEnv.ADMIN_USER,
+        "PULSE_RABBIT_PASSWORD", password, "PULSE_RABBIT_TIMEOUT", "2s",
+        "PULSE_AMQP_URL", TestEnv.amqpUrl(vhost)));
+  }
+
+  private static Connection connect(String user, String password) throws Exception {
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setHost(TestEnv.RABBIT_HOST);
+    factory.setPort(TestEnv.AMQP_PORT);
+    factory.setVirtualHost(vhost);
+    factory.setUsername(user);
+    factory.setPassword(password);
+    factory.setAutomaticRecoveryEnabled(false);
+    return factory.newConnection();
+  }
+
+  @Test
+  void aUserWithAPasswordAndPermissionsCanLogInAndIsReadBack() throws Exception {
+    String user = prefix + "login";
+    admin.putUser(user, "secret-password", List.of("monitoring")).await();
+    admin.putPermissions(vhost, user, new JsonObject().put("configure", "^q").put("write", "^q").put("read", "^q"))
+        .await();
+    connect(user, "secret-password").close();
+
+    JsonObject read = admin.getUser(user).await();
+    assertEquals(user, read.getString("name"));
+    assertTrue(read.getValue("tags").toString().contains("monitoring"), read.encode());
+    assertEquals("^q", admin.getPermissions(vhost, user).await().getString("read"));
+    assertTrue(admin.listUsers().await().stream().anyMatch(u -> user.equals(((JsonObject) u).getString("name"))));
+  }
+
+  @Test
+  void aUserWithoutAPasswordCannotLogIn() {
+    String user = prefix + "standby";
+    admin.putUser(user, null, List.of()).await();
+    admin.putPermissions(vhost, user, new JsonObject().put("configure", ".*").put("write", ".*").put("read", ".*"))
+        .await();
+    assertThrows(Exception.class, () -> connect(user, "").close());
+    assertEquals("", admin.getUser(user).await().getString("password_hash"));
+  }
+
+  @Test
+  void deletingWhatIsAlreadyGoneIsNotAnError() {
+    admin.deleteUser(prefix + "never").await();
+    admin.deleteQueue(vhost, "queue/never/here").await();
+    admin.deleteExchange(vhost, "exchange/never/here").await();
+    assertNull(admin.getUser(prefix + "never").await());
+    assertNull(admin.getPermissions(vhost, prefix + "never").await());
+  }
+
+  @Test
+  void nameFiltersAreOnlyAPreFilterBecauseTheBrokerIgnoresCase() throws Exception {
+    try (Connection connection = connect(TestEnv.ADMIN_USER, TestEnv.ADMIN_PASSWORD)) {
+      Channel channel = connection.createChannel();
+      channel.queueDeclare("queue/casetwin/a", false, false, false, null);
+      channel.queueDeclare("queue/CASETWIN/b", false, false, false, null);
+      channel.exchangeDeclare("exchange/casetwin/e", "topic");
+    }
+    List<String> queues = admin.listQueueNames(vhost, "^queue/CASETWIN/").await();
+    assertEquals(List.of("queue/CASETWIN/b", "queue/casetwin/a"), queues.stream().sorted().toList(),
+        "RabbitMQ matches name filters case-insensitively: callers must check names themselves");
+    assertEquals(List.of("exchange/casetwin/e"), admin.listExchangeNames(vhost, "^exchange/CASETWIN/").await());
+    JsonArray withColumns = admin.listQueues(vhost, "^queue/casetwin/a$", List.of("name", "messages")).await();
+    assertEquals(1, withColumns.size());
+    assertEquals(0L, withColumns.getJsonObject(0).getLong("messages", 0L));
+  }
+
+  @Test
+  void aClosedConnectionTellsTheClientWhy() throws Exception {
+    String user = prefix + "closed";
+    admin.putUser(user, "secret-password", List.of()).await();
+    admin.putPermissions(vhost, user, new JsonObject().put("configure", "").put("write", "").put("read", "")).await();
+    AtomicReference<ShutdownSignalException> closed = new AtomicReference<>();
+    Connection connection = connect(user, "secret-password");
+    connection.addShutdownListener(closed::set);
+    // The management API lists a connection after its next statistics round (up to 5 s).
+    TestEnv.eventually(30, "the connection is listed", () -> admin.listConnections(vhost).await().stream()
+        .anyMatch(c -> user.equals(((JsonObject) c).getString("user"))));
+    String name = admin.listConnections(vhost).await().stream().map(c -> (JsonObject) c)
+        .filter(c -> user.equals(c.getString("user"))).findFirst().orElseThrow().getString("name");
+
+    admin.closeConnection(name, "because the test says so").await();
+
+    TestEnv.eventually(10, "the client sees the close", () -> closed.get() != null);
+    assertTrue(closed.get().getMessage().contains("because the test says so"), closed.get().getMessage());
+    admin.closeConnection(name, "again").await();
+  }
+
+  @Test
+  void anUnreachableManagementApiAnswers503NamingIt() {
+    Vertx other = Vertx.vertx();
+    try {
+      other.deployVerticle(new RabbitVerticle(config("http://127.0.0.1:" + TestEnv.closedPort() + "/api",
+          TestEnv.ADMIN_PASSWORD), new SimpleMeterRegistry())).await();
+      ServiceException e = assertThrows(ServiceException.class,
+          () -> RabbitAdmin.createProxy(other, 10_000).overview().await());
+      assertEquals(503, e.failureCode());
+      assertTrue(e.getMessage().contains("RabbitMQ management API"), e.getMessage());
+    } finally {
+      other.close().await();
+    }
+  }
+
+  @Test
+  void refusedAdminCredentialsAnswer503WithoutThePassword() {
+    Vertx other = Vertx.vertx();
+    try {
+      other.deployVerticle(new RabbitVerticle(config(TestEnv.managementApi(), "wrong-password-xyz"),
+          new SimpleMeterRegistry())).await();
+      ServiceException e = assertThrows(ServiceException.class,
+          () -> RabbitAdmin.createProxy(other, 10_000).overview().await());
+      assertEquals(503, e.failureCode());
+      assertTrue(e.getMessage().contains("refused the service's admin credentials"), e.getMessage());
+      assertFalse(e.getMessage().contains("wrong-password-xyz"));
+    } finally {
+      other.close().await();
+    }
+  }
+}

@@ -1,0 +1,192 @@
+package io.pulse.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pulse.config.PulseConfig;
+import io.pulse.store.api.NamespaceRecord;
+import io.pulse.store.api.NamespaceStore;
+import io.pulse.store.api.QueueStates;
+import io.pulse.testkit.TestEnv;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceException;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The store verticle on the real PostgreSQL: a database of its own, each test its own names. */
+class NamespaceStoreTest {
+
+  private static final String EXPIRES = "2040-01-01T00:00:00Z";
+  private static Vertx vertx;
+  private static String database;
+  private static NamespaceStore store;
+  private static QueueStates states;
+
+  @BeforeAll
+  static void deploy() {
+    vertx = Vertx.vertx();
+    database = TestEnv.createDatabase(vertx);
+    vertx.deployVerticle(new StoreVerticle(config(TestEnv.dbUrl(database)), new SimpleMeterRegistry())).await();
+    store = NamespaceStore.createProxy(vertx, 10_000);
+    states = QueueStates.createProxy(vertx, 10_000);
+  }
+
+  @AfterAll
+  static void undeploy() {
+    vertx.close().await();
+    Vertx cleanup = Vertx.vertx();
+    TestEnv.dropDatabase(cleanup, database);
+    cleanup.close().await();
+  }
+
+  private static PulseConfig config(String url) {
+    return PulseConfig.fromMap(Map.of("PULSE_DB_URL", url, "PULSE_DB_TIMEOUT", "2s"));
+  }
+
+  private static NamespaceRecord provisioned(String name, long rotationSeconds) {
+    store.claim(name, EXPIRES, null, "pw-" + name, rotationSeconds).await();
+    return store.markProvisioned(name).await();
+  }
+
+  @Test
+  void concurrentFirstClaimsEndWithOneRecordAndTheSamePassword() {
+    String name = TestEnv.unique("race");
+    List<Future<NamespaceRecord>> claims = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      claims.add(store.claim(name, EXPIRES, null, "password-" + i, 3600));
+    }
+    Future.all(claims).await();
+    Set<String> passwords = claims.stream().map(c -> c.result().password(1)).collect(Collectors.toSet());
+    assertEquals(1, passwords.size(), "every claim reads back the winner's password: " + passwords);
+  }
+
+  @Test
+  void aClaimRenewsExpiresAndKeepsTheContactWhenItGivesNone() {
+    String name = TestEnv.unique("renew");
+    store.claim(name, EXPIRES, "a@example.com", "pw", 3600).await();
+    NamespaceRecord renewed = store.claim(name, "2041-01-01T00:00:00Z", null, "other", 3600).await();
+    assertEquals(Instant.parse("2041-01-01T00:00:00Z"), renewed.expires());
+    assertEquals("a@example.com", renewed.contact());
+    assertEquals("pw", renewed.password(1), "a renewal never changes the password");
+  }
+
+  @Test
+  void aRecordIsInvisibleToReadersUntilProvisioned() {
+    String name = TestEnv.unique("invisible");
+    store.claim(name, EXPIRES, null, "pw", 3600).await();
+    assertNull(store.find(name).await());
+    assertTrue(store.list(1000, name.substring(0, name.length() - 1)).await().stream()
+        .noneMatch(r -> r.name().equals(name)));
+    store.markProvisioned(name).await();
+    assertNotNull(store.find(name).await());
+  }
+
+  @Test
+  void aLeasedRowIsSkippedByOtherHoldersUntilReleased() {
+    String name = TestEnv.unique("lease");
+    provisioned(name, 0);
+    List<String> mine = names(store.leaseRotations(1000, 60, "holder-a").await());
+    assertTrue(mine.contains(name));
+    assertFalse(names(store.leaseRotations(1000, 60, "holder-b").await()).contains(name));
+    assertNull(store.lease(name, 60, "holder-b").await());
+    store.release(name, "holder-a").await();
+    assertNotNull(store.lease(name, 60, "holder-b").await());
+  }
+
+  @Test
+  void aRotationIsRecordedOnlyUnderItsLease() {
+    String name = TestEnv.unique("rotate");
+    provisioned(name, 0);
+    store.lease(name, 60, "holder").await();
+    assertNull(store.completeRotation(name, "intruder", 2, "new", 3600).await());
+    NamespaceRecord rotated = store.completeRotation(name, "holder", 2, "new", 3600).await();
+    assertEquals(2, rotated.activeUser());
+    assertEquals("new", rotated.password(2));
+    assertEquals("pw-" + name, rotated.password(1));
+    assertEquals(1, rotated.rotations());
+    assertNotNull(store.lease(name, 60, "anyone").await(), "completing a rotation gives the lease back");
+  }
+
+  @Test
+  void aRecordIsDeletedOnlyWhenMarkedAndLeased() {
+    String name = TestEnv.unique("remove");
+    provisioned(name, 3600);
+    store.lease(name, 60, "holder").await();
+    assertFalse(store.deleteExpired(name, "holder").await(), "not marked for removal");
+    store.markExpiring(name).await();
+    assertFalse(store.deleteExpired(name, "intruder").await());
+    assertTrue(store.deleteExpired(name, "holder").await());
+    assertNull(store.markExpiring(name).await());
+  }
+
+  @Test
+  void queueStatesChangeOnlyAtTheVersionRead() {
+    String queue = "queue/" + TestEnv.unique("qs") + "/q";
+    JsonObject state = new JsonObject().put("queue", queue).put("namespace", "ns").put("state", "warning")
+        .put("messages", 7L);
+    assertTrue(states.insert(state).await());
+    assertFalse(states.insert(state).await(), "another replica recorded it first");
+    int version = states.all().await().stream().filter(s -> queue.equals(s.getString("queue"))).findFirst()
+        .orElseThrow().getInteger("version");
+    assertTrue(states.update(state.copy().put("messages", 9L), version).await());
+    assertFalse(states.update(state, version).await(), "changed since it was read");
+    assertFalse(states.remove(queue, version).await());
+    assertTrue(states.remove(queue, version + 1).await());
+  }
+
+  @Test
+  void anUnreachableDatabaseAnswers503() {
+    Vertx other = Vertx.vertx();
+    try {
+      String url = "postgresql://postgres@127.0.0.1:" + TestEnv.closedPort() + "/nothing";
+      other.deployVerticle(new StoreVerticle(config(url), new SimpleMeterRegistry())).await();
+      ServiceException e = assertThrows(ServiceException.class,
+          () -> NamespaceStore.createProxy(other, 10_000).find("x").await());
+      assertEquals(503, e.failureCode());
+      assertTrue(e.getMessage().contains("PostgreSQL"), e.getMessage());
+    } finally {
+      other.close().await();
+    }
+  }
+
+  @Test
+  void replicasStartingTogetherApplyEachMigrationOnce() {
+    Vertx other = Vertx.vertx();
+    String fresh = TestEnv.createDatabase(other);
+    try {
+      PulseConfig config = config(TestEnv.dbUrl(fresh));
+      Future.all(other.deployVerticle(new StoreVerticle(config, new SimpleMeterRegistry())),
+          other.deployVerticle(new StoreVerticle(config, new SimpleMeterRegistry()))).await();
+      NamespaceStore replica = NamespaceStore.createProxy(other, 10_000);
+      TestEnv.eventually(30, "the schema is in place", () -> replica.ping().transform(ar ->
+          Future.succeededFuture(ar.succeeded())).await());
+      assertEquals(Migrations.FILES.size(), TestEnv.sql(other, fresh,
+          "SELECT version FROM pulse_schema_migrations").size());
+    } finally {
+      other.close().await();
+      Vertx cleanup = Vertx.vertx();
+      TestEnv.dropDatabase(cleanup, fresh);
+      cleanup.close().await();
+    }
+  }
+
+  private static List<String> names(List<NamespaceRecord> records) {
+    return records.stream().map(NamespaceRecord::name).toList();
+  }
+}
