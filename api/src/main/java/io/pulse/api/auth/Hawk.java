@@ -21,7 +21,7 @@ import javax.crypto.spec.SecretKeySpec;
  *   <li>what follows the scheme is longer than {@value #MAX_ATTRIBUTES_LENGTH} (32 KiB, the HTTP server's limit
  *       for all headers together);</li>
  *   <li>{@code id}, {@code nonce}, {@code app} or {@code dlg} is longer than {@value #MAX_NAME_LENGTH}: clientIds
- *       are short paths such as {@code project/ci/worker-42}, and clients send nonces of 6 to 12 characters;</li>
+ *       are short paths such as {@code project/ci/worker-42}, and nonces short random strings;</li>
  *   <li>{@code mac} or {@code hash} is longer than {@value #MAX_DIGEST_LENGTH}: both are base64 of 32 bytes,
  *       44 characters;</li>
  *   <li>{@code ts} has more than 15 digits.</li>
@@ -241,8 +241,8 @@ public final class Hawk {
 
   /**
    * What the reference Hawk server accepts inside an attribute value: space, letters, digits and every ASCII
-   * punctuation mark but {@code "} and {@code \}. Those two end a value instead, as the reference parser has no
-   * escapes.
+   * punctuation mark but {@code "} and {@code \}. It has no escapes, so {@code "} ends a value and {@code \} is a
+   * syntax error.
    */
   private static boolean isValueChar(char c) {
     return c >= ' ' && c <= '~' && c != '"' && c != '\\';
