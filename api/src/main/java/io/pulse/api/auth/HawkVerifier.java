@@ -17,12 +17,20 @@ import java.util.Map;
  * Checks Hawk-signed requests of clients known locally (PULSE_STATIC_CLIENTS) the way Taskcluster's auth service
  * does: timestamp, certificate of temporary credentials, MAC, payload hash, then authorizedScopes. Pure and
  * synchronous (a few HMACs), so it runs on the event loop; every refusal is a {@link HawkException}.
+ *
+ * <p>Everything before the certificate's signature and the request's MAC are checked is attacker-controlled, so
+ * that work stays linear in the header: {@code ext} is decoded once per call, a certificate's scopes are compared
+ * with the issuer's only once its signature is known good, and scope lists are bounded
+ * ({@value #MAX_SCOPES} scopes of at most {@value #MAX_SCOPE_LENGTH} characters).
  */
 public final class HawkVerifier {
 
   static final long SKEW_SECONDS = 15 * 60;
   static final long CERTIFICATE_SLACK_MILLIS = Duration.ofMinutes(5).toMillis();
   static final long CERTIFICATE_MAX_MILLIS = Duration.ofDays(31).toMillis();
+  /** Far more than a certificate or authorizedScopes lists in practice; caps scopes x issuer scopes comparisons. */
+  static final int MAX_SCOPES = 1000;
+  static final int MAX_SCOPE_LENGTH = 1000;
 
   private final Map<String, StaticClient> clients = new LinkedHashMap<>();
 
@@ -65,7 +73,7 @@ public final class HawkVerifier {
         throw new HawkException("ext.certificate must be a JSON object");
       }
       JsonObject cert = (JsonObject) certificate;
-      StaticClient issuer = client(permanentClientId(header));
+      StaticClient issuer = client(permanentClientId(header, ext));
       scopes = checkCertificate(cert, header.id(), issuer, nowMillis);
       key = TemporaryCredentials.accessToken(issuer.accessToken(), cert.getString("seed"));
     } else {
@@ -114,6 +122,10 @@ public final class HawkVerifier {
     } catch (HawkException e) {
       return header.id();
     }
+    return permanentClientId(header, ext);
+  }
+
+  private static String permanentClientId(Hawk.Header header, JsonObject ext) {
     Object certificate = ext.getValue("certificate");
     if (certificate instanceof JsonObject && ((JsonObject) certificate).getValue("issuer") instanceof String) {
       return ((JsonObject) certificate).getString("issuer");
@@ -163,6 +175,14 @@ public final class HawkVerifier {
     if (expiry - start > CERTIFICATE_MAX_MILLIS) {
       throw new HawkException("ext.certificate cannot last longer than 31 days");
     }
+    // The signature before the scopes (Taskcluster compares the scopes first): only certificates the issuer signed
+    // reach the comparison of every certificate scope with every issuer scope, and a refusal cannot tell someone
+    // without the issuer's token which scopes the issuer holds.
+    String expected = TemporaryCredentials.signature(issuer.accessToken(), hawkId, issuerName,
+        cert.getString("seed"), start, expiry, scopes);
+    if (!Hawk.sameText(expected, cert.getString("signature"))) {
+      throw new HawkException("ext.certificate.signature is not valid");
+    }
     if (issuerName != null && !Scopes.satisfiesAny(issuer.scopes(), "auth:create-client:" + hawkId)) {
       throw new HawkException("ext.certificate.issuer '" + issuerName + "' lacks the scope auth:create-client:"
           + hawkId + " needed to issue named temporary credentials");
@@ -172,11 +192,6 @@ public final class HawkVerifier {
         throw new HawkException("ext.certificate issuer '" + issuer.clientId() + "' does not have the scope "
             + scope + " that the certificate grants");
       }
-    }
-    String expected = TemporaryCredentials.signature(issuer.accessToken(), hawkId, issuerName,
-        cert.getString("seed"), start, expiry, scopes);
-    if (!Hawk.sameText(expected, cert.getString("signature"))) {
-      throw new HawkException("ext.certificate.signature is not valid");
     }
     return scopes;
   }
@@ -195,14 +210,22 @@ public final class HawkVerifier {
     return authorized;
   }
 
+  /** A list of scopes from ext, within {@link #MAX_SCOPES} and {@link #MAX_SCOPE_LENGTH}. */
   private static List<String> strings(Object value, String what) {
     if (!(value instanceof JsonArray)) {
       throw new HawkException(what + " must be an array of strings");
     }
+    JsonArray array = (JsonArray) value;
+    if (array.size() > MAX_SCOPES) {
+      throw new HawkException(what + " lists " + array.size() + " scopes; at most " + MAX_SCOPES + " are accepted");
+    }
     List<String> list = new ArrayList<>();
-    for (Object item : (JsonArray) value) {
+    for (Object item : array) {
       if (!(item instanceof String)) {
         throw new HawkException(what + " must be an array of strings");
+      }
+      if (((String) item).length() > MAX_SCOPE_LENGTH) {
+        throw new HawkException(what + " holds a scope longer than " + MAX_SCOPE_LENGTH + " characters");
       }
       list.add((String) item);
     }

@@ -12,7 +12,9 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -238,6 +240,60 @@ class HawkTest {
     assertTrue(Hawk.isHawk(" hawk id=\"a\""));
     assertFalse(Hawk.isHawk("Bearer abc"));
     assertFalse(Hawk.isHawk(null));
+  }
+
+  // --- bounded work on what has not been authenticated yet ---------------------------------------------------
+
+  @Test
+  void certificatesListAtMost1000ScopesOfAtMost1000Characters() {
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i <= HawkVerifier.MAX_SCOPES; i++) {
+      many.add("s" + i);
+    }
+    assertRefused("ext.certificate.scopes lists 1001 scopes; at most 1000 are accepted",
+        tempRequest(null, "tester", NOW, NOW + 60_000, many, null));
+    assertRefused("ext.certificate.scopes holds a scope longer than 1000 characters",
+        tempRequest(null, "tester", NOW, NOW + 60_000, List.of("pulse:namespace:bar" + "x".repeat(982)), null));
+    Caller caller = tempCaller(null, "tester", NOW, NOW + 60_000, List.of("pulse:namespace:bar" + "x".repeat(981)),
+        null);
+    assertEquals(1000, caller.scopes().get(0).length());
+  }
+
+  @Test
+  void authorizedScopesListAtMost1000ScopesOfAtMost1000Characters() {
+    JsonArray thousand = new JsonArray(Collections.nCopies(HawkVerifier.MAX_SCOPES, "pulse:namespace:bar"));
+    assertEquals(1000, verifier.verify(signed("tester", TESTER.accessToken(), TS,
+        new JsonObject().put("authorizedScopes", thousand), null), NOW).scopes().size());
+    assertRefused("ext.authorizedScopes lists 1001 scopes; at most 1000 are accepted", signed("tester",
+        TESTER.accessToken(), TS, new JsonObject().put("authorizedScopes", thousand.copy().add("a")), null));
+    assertRefused("ext.authorizedScopes holds a scope longer than 1000 characters", signed("tester",
+        TESTER.accessToken(), TS, new JsonObject().put("authorizedScopes", new JsonArray().add("b".repeat(1001))),
+        null));
+  }
+
+  @Test
+  void aForgedCertificateIsRefusedForItsSignatureBeforeItsScopesAreCompared() {
+    List<String> wide = List.of("pulse:namespace:*", "anything:else");
+    JsonObject forged = certificate(null, "tester", "not-the-issuers-token", NOW, NOW + 60_000, wide);
+    assertRefused("signature is not valid", signed("tester",
+        TemporaryCredentials.accessToken("not-the-issuers-token", SEED), TS, ext(forged), null));
+  }
+
+  @Test
+  void hostileExtIsRefusedAsAuthenticationFailure() {
+    String deep = "{\"certificate\":" + "[".repeat(10_000) + "]".repeat(10_000) + "}";
+    String huge = "{\"certificate\":{\"version\":1,\"seed\":\"" + SEED + "\",\"start\":1e999999999,"
+        + "\"expiry\":-1e999999999,\"scopes\":[],\"signature\":\"x\"}}";
+    String bigInteger = "{\"certificate\":{\"version\":1,\"seed\":\"" + SEED + "\",\"start\":" + "9".repeat(5000)
+        + ",\"expiry\":1,\"scopes\":[],\"signature\":\"x\"}}";
+    for (String json : new String[] {deep, huge, bigInteger, "[]", "null", "1", "\"x\"", "{\"a\":", "\u0000"}) {
+      String ext = Base64.getEncoder().encodeToString(bytes(json));
+      HawkVerifier.Request request = signedRawExt("tester", TESTER.accessToken(), ext);
+      Hawk.Header header = Hawk.parse(request.authorization());
+      String label = json.substring(0, Math.min(json.length(), 40));
+      assertEquals("tester", HawkVerifier.permanentClientId(header), label);
+      assertThrows(HawkException.class, () -> verifier.verify(request, NOW), label);
+    }
   }
 
   // --- helpers ------------------------------------------------------------------------------------------------
