@@ -22,7 +22,9 @@ public interface NamespaceService {
 
   /** A proxy for co-deployed code; {@code timeoutMillis} bounds each call. */
   static NamespaceService createProxy(Vertx vertx, long timeoutMillis) {
-    return new NamespaceServiceVertxEBProxy(vertx, ADDRESS, new DeliveryOptions().setSendTimeout(timeoutMillis));
+    // Local only: answers may carry passwords, which must never cross a clustered event bus.
+    return new NamespaceServiceVertxEBProxy(vertx, ADDRESS,
+        new DeliveryOptions().setSendTimeout(timeoutMillis).setLocalOnly(true));
   }
 
   /**

@@ -1,8 +1,10 @@
 package io.pulse.config;
 
 import io.pulse.client.PulseError;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -22,10 +24,16 @@ public final class Naming {
 
   private final NamespacesConfig config;
   private final String reservedNamespace;
+  private final List<String> userTags;
 
   Naming(NamespacesConfig config) {
     this.config = config;
     this.reservedNamespace = namespaceAfter(config.eventsExchange(), EXCHANGE);
+    List<String> tags = new ArrayList<>(config.userTags());
+    if (!tags.contains(config.managedTag())) {
+      tags.add(config.managedTag());
+    }
+    this.userTags = List.copyOf(tags);
   }
 
   /** Whether {@code name} is a well-formed namespace name (the prefix rule aside). */
@@ -77,9 +85,45 @@ public final class Naming {
     return inManagedSpace(ns) ? ns : null;
   }
 
-  /** The tags of namespace users. */
+  /** The tags of namespace users: PULSE_USER_TAGS and the service's own mark. */
   public List<String> userTags() {
-    return config.userTags();
+    return userTags;
+  }
+
+  /** The tag that marks the users this service made. */
+  public String managedTag() {
+    return config.managedTag();
+  }
+
+  /**
+   * Whether a broker user ({@code null}: absent) is this service's own: it carries the mark, or it is a user of a
+   * record made before the mark existed ({@code unmarkedRecordHasIt}), which reconciliation will mark. Anything else
+   * named like a namespace user is somebody else's, and the service never changes, deletes or disconnects it.
+   */
+  public boolean isOwnUser(JsonObject user, boolean unmarkedRecordHasIt) {
+    return user != null && (isMarked(user) || unmarkedRecordHasIt);
+  }
+
+  /**
+   * Whether a user as the management API shows it ({@code tags} an array, or a comma-separated string on older
+   * brokers) carries this service's mark.
+   */
+  public boolean isMarked(JsonObject user) {
+    if (user == null) {
+      return false;
+    }
+    Object tags = user.getValue("tags");
+    if (tags instanceof JsonArray) {
+      return ((JsonArray) tags).contains(config.managedTag());
+    }
+    if (tags instanceof String) {
+      for (String tag : ((String) tags).split(",")) {
+        if (tag.trim().equals(config.managedTag())) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** The permission templates with {@code {ns}} replaced by the regex-escaped namespace. */
@@ -147,8 +191,12 @@ public final class Naming {
     return reservedNamespace;
   }
 
+  /**
+   * Whether {@code namespace} is the reserved one, in any letter case: RabbitMQ's own filters ignore case, so a case
+   * twin must not be claimable either.
+   */
   public boolean isReserved(String namespace) {
-    return namespace.equals(reservedNamespace);
+    return namespace.equalsIgnoreCase(reservedNamespace);
   }
 
   /** {@code text} with every regex metacharacter escaped, for permission templates and name filters. */

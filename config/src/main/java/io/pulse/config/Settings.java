@@ -40,6 +40,7 @@ public final class Settings {
     add("PULSE_PERMISSION_WRITE", "^(queue/{ns}/.*|exchange/{ns}/.*)");
     add("PULSE_PERMISSION_READ", "^(queue/{ns}/.*|exchange/.*)");
     add("PULSE_USER_TAGS", "");
+    add("PULSE_MANAGED_TAG", "pulse-managed");
     add("PULSE_EVENTS_EXCHANGE", "exchange/pulse/v1/queue-events");
     // auth
     secret("PULSE_JWT_SECRET", null);

@@ -58,8 +58,9 @@ final class Claims {
   }
 
   /**
-   * Makes the active user and its permissions (two management calls), then marks the record provisioned; the standby
-   * user is made at the first rotation, when it is first needed. Other replicas repeat the same idempotent calls.
+   * Checks that neither user name is taken by a user the service did not make (else the claim is refused and leaves
+   * nothing behind), makes the active user and its permissions, then marks the record provisioned; the standby user
+   * is made at the first rotation, when it is first needed. Other replicas repeat the same idempotent calls.
    */
   private Future<NamespaceRecord> provision(NamespaceRecord record) {
     String name = record.name();
@@ -68,7 +69,8 @@ final class Claims {
       return inFlight;
     }
     String user = naming.username(name, record.activeUser());
-    Future<NamespaceRecord> done = rabbit.putUser(user, record.password(record.activeUser()), naming.userTags())
+    Future<NamespaceRecord> done = namesFree(record)
+        .compose(v -> rabbit.putUser(user, record.password(record.activeUser()), naming.userTags()))
         .compose(v -> rabbit.putPermissions(config.rabbit().vhost(), user, naming.permissions(name)))
         .compose(v -> store.markProvisioned(name))
         .onSuccess(r -> log.info("Namespace {} created: user {} on vhost {}", name, user, config.rabbit().vhost()))
@@ -76,6 +78,27 @@ final class Claims {
     provisioning.put(name, done);
     done.onComplete(ar -> provisioning.remove(name));
     return done;
+  }
+
+  /** Succeeds when both user names are free or the service's own; else forgets the record and refuses the claim. */
+  private Future<Void> namesFree(NamespaceRecord record) {
+    String name = record.name();
+    Future<JsonObject> first = rabbit.getUser(naming.username(name, 1));
+    Future<JsonObject> second = rabbit.getUser(naming.username(name, 2));
+    return Future.all(first, second).compose(users -> {
+      for (int n = 1; n <= 2; n++) {
+        JsonObject user = users.resultAt(n - 1);
+        if (user != null && !naming.isOwnUser(user, !record.usersMarked() && record.hasUser(n))) {
+          String taken = naming.username(name, n);
+          log.warn("Claim of namespace {} refused: RabbitMQ user {} exists and was not made by this service", name,
+              taken);
+          return store.forgetUnprovisioned(name).transform(ar -> PulseError.REQUEST_CONFLICT.fail("RabbitMQ user '"
+              + taken + "' already exists and was not made by this service, so namespace '" + name + "' cannot be"
+              + " claimed here; choose another name, or ask the broker's operator about that user"));
+        }
+      }
+      return Future.succeededFuture();
+    });
   }
 
   /** The credentials of the active user; {@code reclaimAt} is the next rotation plus half an interval. */

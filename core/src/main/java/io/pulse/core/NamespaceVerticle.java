@@ -24,7 +24,7 @@ public final class NamespaceVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     consumer = new ServiceBinder(vertx).setAddress(NamespaceService.ADDRESS)
-        .register(NamespaceService.class, NamespaceCore.create(vertx, config, meters));
+        .registerLocal(NamespaceService.class, NamespaceCore.create(vertx, config, meters));
     return consumer.completion();
   }
 

@@ -56,12 +56,24 @@ final class Reconciliation {
       int repaired) {
     return store.all(PAGE, after).compose(page -> {
       List<NamespaceRecord> drifted = new ArrayList<>();
+      List<String> nowMarked = new ArrayList<>();
       for (NamespaceRecord record : page) {
-        if (record.provisioned() && !record.expiring() && !inStep(record, users, permissions)) {
+        if (!record.provisioned() || record.expiring()) {
+          continue;
+        }
+        if (!inStep(record, users, permissions)) {
           drifted.add(record);
+        } else if (!record.usersMarked()) {
+          nowMarked.add(record.name());
         }
       }
-      Future<Integer> fixed = Lanes.count(drifted, record -> repair(record.name()));
+      Future<Integer> fixed = Lanes.count(drifted, record -> repair(record.name()).map(changed -> {
+        if (!record.usersMarked() && changed) {
+          nowMarked.add(record.name());
+        }
+        return changed;
+      })).compose(n -> nowMarked.isEmpty() ? Future.succeededFuture(n)
+          : store.markUsersTagged(nowMarked).map(n));
       if (page.size() < PAGE) {
         return fixed.map(n -> repaired + n);
       }
@@ -70,13 +82,27 @@ final class Reconciliation {
     });
   }
 
+  /** In step, or nothing the service may change: a user of that name the service did not make is left alone. */
   private boolean inStep(NamespaceRecord record, Map<String, JsonObject> users, Map<String, JsonObject> permissions) {
     for (int n = 1; n <= 2; n++) {
-      if (record.hasUser(n) && (!userInStep(record, n, users) || !permissionsInStep(record.name(), n, permissions))) {
+      if (!record.hasUser(n) || foreign(record, n, users.get(naming.username(record.name(), n)))) {
+        continue;
+      }
+      if (!userInStep(record, n, users) || !permissionsInStep(record.name(), n, permissions)) {
         return false;
       }
     }
     return true;
+  }
+
+  private boolean foreign(NamespaceRecord record, int n, JsonObject user) {
+    boolean foreign = user != null && !naming.isOwnUser(user, !record.usersMarked());
+    if (foreign) {
+      log.warn("Reconciliation leaves RabbitMQ user {} of namespace {} alone: this service did not make it (its tag"
+          + " {} is missing); the namespace's credentials cannot work until the broker's operator removes it",
+          naming.username(record.name(), n), record.name(), naming.managedTag());
+    }
+    return foreign;
   }
 
   private boolean userInStep(NamespaceRecord record, int n, Map<String, JsonObject> users) {
@@ -132,6 +158,9 @@ final class Reconciliation {
     String user = naming.username(record.name(), n);
     String vhost = config.rabbit().vhost();
     return rabbit.getUser(user).compose(current -> {
+      if (foreign(record, n, current)) {
+        return Future.succeededFuture(false);
+      }
       Future<Boolean> put = current != null && userInStep(record, n, Map.of(user, current))
           ? Future.succeededFuture(false)
           : rabbit.putUser(user, record.password(n), naming.userTags()).map(true);

@@ -14,7 +14,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -81,10 +80,9 @@ final class Removal {
   private Future<Void> remove(NamespaceRecord record, String token, String why, DryRun dryRun) {
     String name = record.name();
     String vhost = config.rabbit().vhost();
-    Set<String> users = Set.of(naming.username(name, 1), naming.username(name, 2));
     String reason = "Pulse namespace " + name + " " + why;
-    return rabbit.listConnections(vhost)
-        .compose(connections -> {
+    return ownUsers(record)
+        .compose(users -> rabbit.listConnections(vhost).compose(connections -> {
           List<String> theirs = new ArrayList<>();
           connections.forEach(c -> {
             JsonObject connection = (JsonObject) c;
@@ -93,12 +91,13 @@ final class Removal {
             }
           });
           return all(dryRun, "close connection", theirs, connection -> rabbit.closeConnection(connection, reason));
-        })
-        .compose(v -> all(dryRun, "delete user", new ArrayList<>(users), rabbit::deleteUser))
+        }).compose(v -> all(dryRun, "delete user", users, rabbit::deleteUser)))
+        // The broker's name filters ignore case: only exact matches are this namespace's.
         .compose(v -> rabbit.listQueueNames(vhost, naming.queueFilter(name)))
-        .compose(queues -> all(dryRun, "delete queue", queues, queue -> rabbit.deleteQueue(vhost, queue)))
+        .compose(queues -> all(dryRun, "delete queue", only(queues, q -> naming.ownsQueue(name, q)),
+            queue -> rabbit.deleteQueue(vhost, queue)))
         .compose(v -> rabbit.listExchangeNames(vhost, naming.exchangeFilter(name)))
-        .compose(exchanges -> all(dryRun, "delete exchange", exchanges,
+        .compose(exchanges -> all(dryRun, "delete exchange", only(exchanges, e -> naming.ownsExchange(name, e)),
             exchange -> rabbit.deleteExchange(vhost, exchange)))
         .compose(v -> {
           if (dryRun.isOn()) {
@@ -114,6 +113,29 @@ final class Removal {
           log.warn("Removal of namespace {} stopped half-way; a later sweep finishes it: {}", name, e.getMessage());
           return store.release(name, token).transform(ar -> Future.failedFuture(e));
         });
+  }
+
+  /** The namespace's users that exist and are the service's own: never a user somebody else made. */
+  private Future<List<String>> ownUsers(NamespaceRecord record) {
+    List<String> names = List.of(naming.username(record.name(), 1), naming.username(record.name(), 2));
+    List<Future<JsonObject>> users = names.stream().map(rabbit::getUser).toList();
+    return Future.all(users).map(all -> {
+      List<String> own = new ArrayList<>();
+      for (int n = 1; n <= 2; n++) {
+        JsonObject user = all.resultAt(n - 1);
+        if (naming.isOwnUser(user, !record.usersMarked() && record.hasUser(n))) {
+          own.add(names.get(n - 1));
+        } else if (user != null) {
+          log.warn("Removal of namespace {} leaves RabbitMQ user {} alone: this service did not make it",
+              record.name(), names.get(n - 1));
+        }
+      }
+      return own;
+    });
+  }
+
+  private static List<String> only(List<String> names, java.util.function.Predicate<String> owned) {
+    return names.stream().filter(owned).toList();
   }
 
   private static Future<Void> all(DryRun dryRun, String what, List<String> targets,

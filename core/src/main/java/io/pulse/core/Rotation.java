@@ -45,15 +45,22 @@ final class Rotation {
   }
 
   /**
-   * The standby user gets a fresh password (one management call: permissions do not change; two at the first
-   * rotation, which creates it) and becomes active; the rotation is recorded only under the lease.
+   * The standby user gets a fresh password (permissions do not change; the first rotation creates it and grants
+   * them) and becomes active; the rotation is recorded only under the lease. A standby name held by a user the
+   * service did not make is never touched.
    */
   private Future<Boolean> rotate(NamespaceRecord record, String token) {
     String name = record.name();
     int standby = record.standbyUser();
     String user = naming.username(name, standby);
     String password = Credentials.newPassword();
-    Future<Void> put = rabbit.putUser(user, password, naming.userTags());
+    Future<Void> put = rabbit.getUser(user).compose(current -> {
+      if (current != null && !naming.isOwnUser(current, !record.usersMarked() && record.hasUser(standby))) {
+        return Future.failedFuture(new IllegalStateException("RabbitMQ user " + user + " exists and was not made by"
+            + " this service; the namespace cannot rotate until the broker's operator removes that user"));
+      }
+      return rabbit.putUser(user, password, naming.userTags());
+    });
     if (!record.hasUser(standby)) {
       // The standby user is made at the first rotation: then it needs its permissions too.
       put = put.compose(v -> rabbit.putPermissions(config.rabbit().vhost(), user, naming.permissions(name)));

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.fakes.FakeRabbit;
 import io.pulse.store.api.NamespaceRecord;
 import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceException;
 
 import java.net.URI;
 import java.time.Duration;
@@ -31,7 +33,8 @@ class ClaimsTest {
   void aFirstClaimMakesTheActiveUserAndItsPermissionsThenShowsTheNamespace() {
     JsonObject answer = f.core.claimNamespace("team", new JsonObject().put("contact", "a@example.com")).await();
 
-    assertEquals(List.of("putUser u-team-1", "putPermissions u-team-1"), f.rabbit.calls);
+    assertEquals(List.of("putUser u-team-1", "putPermissions u-team-1"), f.rabbit.calls("put"));
+    assertTrue(f.rabbit.users.get("u-team-1").tags().contains("pulse-managed"), "the service marks what it makes");
     NamespaceRecord record = f.store.record("team");
     assertTrue(record.provisioned());
     assertEquals("a@example.com", record.contact());
@@ -51,7 +54,7 @@ class ClaimsTest {
     JsonObject again = f.core.claimNamespace("team", new JsonObject()
         .put("expires", "2031-01-01T00:00:00Z").put("contact", "b@example.com")).await();
 
-    assertEquals(List.of(), f.rabbit.calls);
+    assertEquals(List.of(), f.rabbit.calls, "a reclaim is one database statement");
     assertEquals(first, again.getString("connectionString"));
     assertEquals("2031-01-01T00:00:00.000Z", again.getString("expires"));
     assertEquals("b@example.com", f.store.record("team").contact());
@@ -69,6 +72,50 @@ class ClaimsTest {
     JsonObject answer = f.core.claimNamespace("team", null).await();
     assertTrue(f.store.record("team").provisioned());
     assertTrue(answer.getString("connectionString").contains(password), "the password chosen first is kept");
+  }
+
+  @Test
+  void aUserNameTakenByAUserTheServiceDidNotMakeIsAConflictAndChangesNothing() {
+    for (int n = 1; n <= 2; n++) {
+      String ns = "victim" + n;
+      FakeRabbit.User foreign = new FakeRabbit.User("u-" + ns + "-" + n, "their-password", List.of("administrator"));
+      f.rabbit.users.put(foreign.name(), foreign);
+
+      ServiceException e = failure(f.core.claimNamespace(ns, null), "RequestConflict");
+
+      assertEquals(409, e.failureCode());
+      assertTrue(e.getMessage().contains("u-" + ns + "-" + n) && e.getMessage().contains("not made by this service"),
+          e.getMessage());
+      assertEquals(foreign, f.rabbit.users.get(foreign.name()), "the foreign user is untouched");
+      assertEquals(List.of(), f.rabbit.calls("put"));
+      assertNull(f.store.record(ns), "no record is left behind");
+    }
+  }
+
+  @Test
+  void aHalfDoneClaimFromBeforeTheMarkIsFinishedAndItsUserAdopted() {
+    Instant now = Instant.now();
+    f.store.put(new NamespaceRecord("old", now, now.plusSeconds(3600), null, 1, "pw", null, now.plusSeconds(3600),
+        false, false, 0, false));
+    f.rabbit.users.put("u-old-1", new FakeRabbit.User("u-old-1", "pw", List.of()));
+
+    f.core.claimNamespace("old", null).await();
+
+    assertTrue(f.store.record("old").provisioned());
+    assertTrue(f.rabbit.users.get("u-old-1").tags().contains("pulse-managed"));
+  }
+
+  @Test
+  void namespacesDifferingOnlyInCaseAreAConflict() {
+    f.core.claimNamespace("team", null).await();
+    failure(f.core.claimNamespace("TEAM", null), "RequestConflict");
+    assertNull(f.store.record("TEAM"));
+  }
+
+  @Test
+  void theReservedNamespaceIsReservedInAnyLetterCase() {
+    failure(f.core.claimNamespace("PULSE", null), "InvalidNamespace");
+    failure(f.core.claimNamespace("Pulse", null), "InvalidNamespace");
   }
 
   @Test

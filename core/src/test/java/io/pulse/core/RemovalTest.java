@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.fakes.FakeRabbit;
+import io.pulse.store.api.NamespaceRecord;
+
 import java.time.Duration;
 import java.util.List;
 
@@ -48,6 +51,47 @@ class RemovalTest {
   }
 
   @Test
+  void revokingANamespaceNeverTouchesItsCaseTwinsResources() {
+    namespaceWithResources("UP");
+    // The broker lists these for ^queue/UP/ too: its name filters ignore case.
+    f.rabbit.declareQueue(VHOST, "queue/up/keep", 5);
+    f.rabbit.declareExchange(VHOST, "exchange/up/keep");
+
+    f.core.revokeNamespace("UP").await();
+
+    assertTrue(f.rabbit.queues.containsKey(VHOST + " queue/up/keep"));
+    assertTrue(f.rabbit.exchanges.contains(VHOST + " exchange/up/keep"));
+    assertFalse(f.rabbit.queues.containsKey(VHOST + " queue/UP/inbox"));
+  }
+
+  @Test
+  void removalLeavesAUserTheServiceDidNotMakeAndItsConnectionsAlone() {
+    namespaceWithResources("team");
+    FakeRabbit.User foreign = new FakeRabbit.User(f.user("team", 2), "theirs", List.of());
+    f.rabbit.users.put(foreign.name(), foreign);
+    f.rabbit.connect(VHOST, "theirs", foreign.name(), 0);
+
+    f.core.revokeNamespace("team").await();
+
+    assertEquals(foreign, f.rabbit.users.get(foreign.name()));
+    assertFalse(f.rabbit.closed.containsKey("theirs"));
+    assertFalse(f.rabbit.users.containsKey(f.user("team", 1)), "the service's own user goes");
+    assertNull(f.store.record("team"));
+  }
+
+  @Test
+  void usersOfARecordFromBeforeTheMarkAreStillRemoved() {
+    java.time.Instant now = java.time.Instant.now();
+    f.store.put(new NamespaceRecord("old", now, now.plusSeconds(60), null, 1, "pw", null, now.plusSeconds(60), true,
+        false, 0, false));
+    f.rabbit.users.put(f.user("old", 1), new FakeRabbit.User(f.user("old", 1), "pw", List.of()));
+
+    f.core.revokeNamespace("old").await();
+
+    assertFalse(f.rabbit.users.containsKey(f.user("old", 1)));
+  }
+
+  @Test
   void revokingAnUnknownNamespaceIsNotFound() {
     failure(f.core.revokeNamespace("nobody"), "ResourceNotFound");
   }
@@ -73,7 +117,7 @@ class RemovalTest {
     namespaceWithResources("old");
     namespaceWithResources("young");
     f.store.now = f.store.record("old").expires().plus(Duration.ofSeconds(1));
-    f.store.put(new io.pulse.store.api.NamespaceRecord("young", f.store.now, f.store.now.plus(Duration.ofDays(1)),
+    f.store.put(new NamespaceRecord("young", f.store.now, f.store.now.plus(Duration.ofDays(1)),
         null, 1, f.store.record("young").password(1), null, f.store.now.plus(Duration.ofHours(1)), true, false, 0));
 
     assertEquals(1, f.removal().expireDue().await());

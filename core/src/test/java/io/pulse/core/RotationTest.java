@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.core.fakes.FakeRabbit;
 import io.pulse.store.api.NamespaceRecord;
 
 import java.time.Duration;
@@ -34,7 +35,7 @@ class RotationTest {
 
     assertEquals(1, f.rotation().rotateDue().await());
 
-    assertEquals(List.of("putUser u-team-2", "putPermissions u-team-2"), f.rabbit.calls);
+    assertEquals(List.of("putUser u-team-2", "putPermissions u-team-2"), f.rabbit.calls("put"));
     NamespaceRecord record = f.store.record("team");
     assertEquals(2, record.activeUser());
     assertEquals(1, record.rotations());
@@ -54,9 +55,24 @@ class RotationTest {
 
     f.rotation().rotateDue().await();
 
-    assertEquals(List.of("putUser u-team-1"), f.rabbit.calls);
+    assertEquals(List.of("putUser u-team-1"), f.rabbit.calls("put"));
     assertEquals(1, f.store.record("team").activeUser());
     assertNotEquals(first, f.store.record("team").password(1), "user 1 comes back with a fresh password");
+  }
+
+  @Test
+  void aStandbyNameTakenByAUserTheServiceDidNotMakeIsNeverTouched() {
+    f.core.claimNamespace("team", null).await();
+    FakeRabbit.User foreign = new FakeRabbit.User("u-team-2", "theirs", List.of());
+    f.rabbit.users.put(foreign.name(), foreign);
+    makeDue();
+    f.rabbit.calls.clear();
+
+    assertEquals(0, f.rotation().rotateDue().await());
+
+    assertEquals(foreign, f.rabbit.users.get("u-team-2"));
+    assertEquals(List.of(), f.rabbit.calls("put"));
+    assertEquals(1, f.store.record("team").activeUser(), "the namespace keeps its working credentials");
   }
 
   @Test

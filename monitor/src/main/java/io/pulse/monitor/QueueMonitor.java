@@ -95,8 +95,9 @@ final class QueueMonitor {
         for (String exchange : exchanges.result()) {
           work.add(guard("exchange " + exchange, exchange(exchange, live, tally)));
         }
+        Map<String, Future<JsonObject>> users = new HashMap<>();
         for (Object item : connections.result()) {
-          work.add(guard("connection", connection((JsonObject) item, live, now, tally)));
+          work.add(guard("connection", connection((JsonObject) item, live, now, tally, users)));
         }
         // Forget what we knew of queues that are gone (deleted by us or by their owner).
         byQueue.forEach((queue, state) -> {
@@ -201,28 +202,44 @@ final class QueueMonitor {
         () -> rabbit.deleteExchange(vhost, exchange));
   }
 
+  /**
+   * Closes a namespace user's connection when its namespace is gone or it is older than the maximum lifetime, and only
+   * when the user is the service's own (read from the broker first: a user somebody else made is never disconnected).
+   */
   private Future<Void> connection(JsonObject connection, Map<String, NamespaceRecord> live, Instant now,
-      Tally tally) {
+      Tally tally, Map<String, Future<JsonObject>> users) {
     String user = connection.getString("user");
     String ns = naming.namespaceOfUser(user);
     if (ns == null) {
       return Future.succeededFuture();
     }
     String name = connection.getString("name");
-    if (!live.containsKey(ns)) {
-      tally.closed++;
-      return destroy("close connection " + name + " of " + user + " (namespace " + ns + " does not exist)",
-          () -> rabbit.closeConnection(name, "Pulse namespace " + ns + " no longer exists"));
-    }
+    NamespaceRecord record = live.get(ns);
     Long connectedAt = connection.getLong("connected_at");
-    if (connectedAt != null
+    String why;
+    String reason;
+    if (record == null) {
+      why = "namespace " + ns + " does not exist";
+      reason = "Pulse namespace " + ns + " no longer exists";
+    } else if (connectedAt != null
         && Instant.ofEpochMilli(connectedAt).plus(limits.connectionMaxLifetime()).isBefore(now)) {
-      tally.closed++;
-      return destroy("close connection " + name + " of " + user + " (open since " + Instant.ofEpochMilli(connectedAt)
-          + ")", () -> rabbit.closeConnection(name, "Pulse connections live at most "
-          + config.values().get("PULSE_CONNECTION_MAX_LIFETIME") + "; reconnect with fresh credentials"));
+      why = "open since " + Instant.ofEpochMilli(connectedAt);
+      reason = "Pulse connections live at most " + config.values().get("PULSE_CONNECTION_MAX_LIFETIME")
+          + "; reconnect with fresh credentials";
+    } else {
+      return Future.succeededFuture();
     }
-    return Future.succeededFuture();
+    int n = user.charAt(user.length() - 1) - '0';
+    boolean unmarkedRecordHasIt = record != null && !record.usersMarked() && record.hasUser(n);
+    return users.computeIfAbsent(user, rabbit::getUser).compose(brokerUser -> {
+      if (!naming.isOwnUser(brokerUser, unmarkedRecordHasIt)) {
+        log.debug("Monitor leaves connection {} of {} open: this service did not make that user", name, user);
+        return Future.succeededFuture();
+      }
+      tally.closed++;
+      return destroy("close connection " + name + " of " + user + " (" + why + ")",
+          () -> rabbit.closeConnection(name, reason));
+    });
   }
 
   // --- helpers --------------------------------------------------------------------------------------------

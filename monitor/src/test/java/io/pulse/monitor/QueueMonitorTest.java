@@ -137,6 +137,9 @@ class QueueMonitorTest {
     QueueMonitor monitor = monitor("PULSE_CONNECTION_MAX_LIFETIME", "1h");
     namespace("live");
     long now = System.currentTimeMillis();
+    for (String user : List.of("u-vanished-1", "u-live-1", "u-live-2")) {
+      rabbit.users.put(user, new FakeRabbit.User(user, "pw", List.of("pulse-managed")));
+    }
     rabbit.connect(VHOST, "gone", "u-vanished-1", now);
     rabbit.connect(VHOST, "old", "u-live-2", now - 7_200_000);
     rabbit.connect(VHOST, "young", "u-live-1", now);
@@ -151,12 +154,23 @@ class QueueMonitorTest {
   }
 
   @Test
+  void aConnectionOfAUserTheServiceDidNotMakeIsNeverClosed() {
+    QueueMonitor monitor = monitor();
+    rabbit.users.put("u-vanished-1", new FakeRabbit.User("u-vanished-1", "theirs", List.of()));
+    rabbit.connect(VHOST, "theirs", "u-vanished-1", 0);
+
+    assertEquals(0, monitor.sweep().await().closed());
+    assertTrue(rabbit.closed.isEmpty());
+  }
+
+  @Test
   void aDryRunDeletesClosesRecordsAndSendsNothing() {
     QueueMonitor monitor = monitor("PULSE_DRY_RUN", "true", "PULSE_CONNECTION_MAX_LIFETIME", "1s");
     namespace("team");
     rabbit.declareQueue(VHOST, "queue/team/flood", 12);
     rabbit.declareQueue(VHOST, "queue/team/slow", 7);
     rabbit.declareQueue(VHOST, "queue/ghost/left", 1);
+    rabbit.users.put("u-team-1", new FakeRabbit.User("u-team-1", "pw", List.of("pulse-managed")));
     rabbit.connect(VHOST, "old", "u-team-1", 0);
 
     monitor.sweep().await();

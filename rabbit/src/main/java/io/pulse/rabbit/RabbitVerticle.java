@@ -44,7 +44,7 @@ public final class RabbitVerticle extends VerticleBase {
     RabbitAdminImpl admin = new RabbitAdminImpl(client, config.rabbit().api(), config.rabbit().user(),
         config.rabbit().password(), timeoutMillis);
     admin.metrics = new CallMetrics(meters);
-    consumer = new ServiceBinder(vertx).setAddress(RabbitAdmin.ADDRESS).register(RabbitAdmin.class, admin);
+    consumer = new ServiceBinder(vertx).setAddress(RabbitAdmin.ADDRESS).registerLocal(RabbitAdmin.class, admin);
     return consumer.completion();
   }
 

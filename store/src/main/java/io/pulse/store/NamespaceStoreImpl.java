@@ -87,7 +87,25 @@ final class NamespaceStoreImpl implements NamespaceStore {
       return PulseError.INPUT_VALIDATION.fail("a new namespace needs a password");
     }
     return records(Sql.CLAIM, Tuple.of(name, expiresAt, contact, password, (double) rotationSeconds))
-        .map(NamespaceStoreImpl::first);
+        .map(NamespaceStoreImpl::first)
+        .recover(e -> e instanceof CaseTwinException ? caseTwin(name) : Future.failedFuture(e));
+  }
+
+  private Future<NamespaceRecord> caseTwin(String name) {
+    return query(Sql.CASE_TWIN, Tuple.of(name)).compose(rows -> PulseError.REQUEST_CONFLICT.fail("Namespace '" + name
+        + "' differs only in letter case from the existing namespace '"
+        + (rows.size() == 0 ? "?" : rows.iterator().next().getString(0)) + "': this service refuses such twins,"
+        + " because RabbitMQ's name filters ignore case; choose another name"));
+  }
+
+  @Override
+  public Future<Void> forgetUnprovisioned(String name) {
+    return query(Sql.FORGET_UNPROVISIONED, Tuple.of(name)).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> markUsersTagged(List<String> names) {
+    return query(Sql.MARK_USERS_TAGGED, Tuple.of(names.toArray(new String[0]))).mapEmpty();
   }
 
   @Override
@@ -185,6 +203,9 @@ final class NamespaceStoreImpl implements NamespaceStore {
       return PulseError.SERVICE_UNAVAILABLE.fail("PostgreSQL is not ready: " + notReadyReason);
     }
     return pool.preparedQuery(sql).execute(args).recover(e -> {
+      if (e instanceof PgException && Sql.FOLDED_NAME_INDEX.equals(((PgException) e).getConstraint())) {
+        return Future.failedFuture(new CaseTwinException());
+      }
       if (e instanceof PgException) {
         log.error("Query failed: {}", sql, e);
         return PulseError.INTERNAL.fail("database error " + ((PgException) e).getSqlState());
@@ -210,6 +231,14 @@ final class NamespaceStoreImpl implements NamespaceStore {
         row.getOffsetDateTime("next_rotation").toInstant(),
         row.getBoolean("provisioned"),
         row.getBoolean("expiring"),
-        row.getInteger("rotations"));
+        row.getInteger("rotations"),
+        row.getBoolean("users_marked"));
+  }
+
+  /** A claim hit the index that refuses namespaces differing only in letter case. */
+  private static final class CaseTwinException extends RuntimeException {
+    CaseTwinException() {
+      super("case twin", null, false, false);
+    }
   }
 }

@@ -8,7 +8,7 @@ final class Sql {
 
   static final String COLUMNS =
       "name, created, expires, contact, active_user, password_1, password_2, next_rotation, provisioned, expiring, "
-          + "rotations";
+          + "rotations, users_marked";
 
   /**
    * Insert-or-update in one statement: concurrent first claims serialise on the row, the first insert wins and the
@@ -22,6 +22,17 @@ final class Sql {
           // A namespace being removed is not renewed: no row comes back and the claim waits for the removal.
           + "WHERE NOT namespaces.expiring "
           + "RETURNING " + COLUMNS;
+
+  /** The name unique index that refuses namespaces differing only in letter case. */
+  static final String FOLDED_NAME_INDEX = "namespaces_name_folded";
+
+  static final String CASE_TWIN = "SELECT name FROM namespaces WHERE lower(name) = lower($1) AND name <> $1 LIMIT 1";
+
+  /** A first claim that cannot go on (its user name is taken) leaves nothing behind. */
+  static final String FORGET_UNPROVISIONED = "DELETE FROM namespaces WHERE name = $1 AND NOT provisioned";
+
+  static final String MARK_USERS_TAGGED = "UPDATE namespaces SET users_marked = true WHERE name = ANY($1) "
+      + "AND NOT users_marked";
 
   static final String MARK_PROVISIONED =
       "UPDATE namespaces SET provisioned = true, updated = now() WHERE name = $1 RETURNING " + COLUMNS;

@@ -65,9 +65,9 @@ public final class StoreVerticle extends VerticleBase {
           .using(vertx)
           .build();
       store = new NamespaceStoreImpl(vertx, pool);
-      consumer = new ServiceBinder(vertx).setAddress(NamespaceStore.ADDRESS).register(NamespaceStore.class, store);
+      consumer = new ServiceBinder(vertx).setAddress(NamespaceStore.ADDRESS).registerLocal(NamespaceStore.class, store);
       statesConsumer = new ServiceBinder(vertx).setAddress(QueueStates.ADDRESS)
-          .register(QueueStates.class, new QueueStatesImpl(store));
+          .registerLocal(QueueStates.class, new QueueStatesImpl(store));
       return Future.all(consumer.completion(), statesConsumer.completion());
     }).compose(v -> {
       // A database that is down at start must not keep the service from starting: it answers 503 until the

@@ -63,7 +63,7 @@ public final class FakeStore implements NamespaceStore {
   private static NamespaceRecord with(NamespaceRecord r, Instant expires, String contact, int active, String p1,
       String p2, Instant next, boolean provisioned, boolean expiring, int rotations) {
     return new NamespaceRecord(r.name(), r.created(), expires, contact, active, p1, p2, next, provisioned, expiring,
-        rotations);
+        rotations, r.usersMarked());
   }
 
   private boolean leaseFree(Row row) {
@@ -76,6 +76,9 @@ public final class FakeStore implements NamespaceStore {
     return call("claim", () -> {
       Instant until = OffsetDateTime.parse(expires).toInstant();
       Row row = rows.get(name);
+      if (row == null && rows.keySet().stream().anyMatch(other -> other.equalsIgnoreCase(name))) {
+        return PulseError.REQUEST_CONFLICT.fail("Namespace '" + name + "' differs only in letter case from another");
+      }
       if (row == null) {
         row = new Row(new NamespaceRecord(name, now, until, contact, 1, password, null,
             now.plusSeconds(rotationSeconds), false, false, 0));
@@ -89,6 +92,32 @@ public final class FakeStore implements NamespaceStore {
       row.record = with(r, until, contact == null ? r.contact() : contact, r.activeUser(), r.password(1),
           r.password(2), r.nextRotation(), r.provisioned(), false, r.rotations());
       return Future.succeededFuture(row.record);
+    });
+  }
+
+  @Override
+  public Future<Void> forgetUnprovisioned(String name) {
+    return call("forgetUnprovisioned", () -> {
+      Row row = rows.get(name);
+      if (row != null && !row.record.provisioned()) {
+        rows.remove(name);
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  @Override
+  public Future<Void> markUsersTagged(List<String> names) {
+    return call("markUsersTagged", () -> {
+      names.forEach(name -> {
+        Row row = rows.get(name);
+        if (row != null) {
+          NamespaceRecord r = row.record;
+          row.record = new NamespaceRecord(r.name(), r.created(), r.expires(), r.contact(), r.activeUser(),
+              r.password(1), r.password(2), r.nextRotation(), r.provisioned(), r.expiring(), r.rotations(), true);
+        }
+      });
+      return Future.succeededFuture();
     });
   }
 

@@ -23,7 +23,9 @@ public interface RabbitAdmin {
   String ADDRESS = "pulse.rabbit.admin";
 
   static RabbitAdmin createProxy(Vertx vertx, long timeoutMillis) {
-    return new RabbitAdminVertxEBProxy(vertx, ADDRESS, new DeliveryOptions().setSendTimeout(timeoutMillis));
+    // Local only: answers may carry passwords, which must never cross a clustered event bus.
+    return new RabbitAdminVertxEBProxy(vertx, ADDRESS,
+        new DeliveryOptions().setSendTimeout(timeoutMillis).setLocalOnly(true));
   }
 
   /**

@@ -25,9 +25,17 @@ public class NamespaceRecord {
   private final boolean provisioned;
   private final boolean expiring;
   private final int rotations;
+  private final boolean usersMarked;
 
   public NamespaceRecord(String name, Instant created, Instant expires, String contact, int activeUser,
       String password1, String password2, Instant nextRotation, boolean provisioned, boolean expiring, int rotations) {
+    this(name, created, expires, contact, activeUser, password1, password2, nextRotation, provisioned, expiring,
+        rotations, true);
+  }
+
+  public NamespaceRecord(String name, Instant created, Instant expires, String contact, int activeUser,
+      String password1, String password2, Instant nextRotation, boolean provisioned, boolean expiring, int rotations,
+      boolean usersMarked) {
     this.name = name;
     this.created = created;
     this.expires = expires;
@@ -39,13 +47,14 @@ public class NamespaceRecord {
     this.provisioned = provisioned;
     this.expiring = expiring;
     this.rotations = rotations;
+    this.usersMarked = usersMarked;
   }
 
   public NamespaceRecord(JsonObject json) {
     this(json.getString("name"), json.getInstant("created"), json.getInstant("expires"), json.getString("contact"),
         json.getInteger("activeUser", 1), json.getString("password1"), json.getString("password2"),
         json.getInstant("nextRotation"), json.getBoolean("provisioned", false), json.getBoolean("expiring", false),
-        json.getInteger("rotations", 0));
+        json.getInteger("rotations", 0), json.getBoolean("usersMarked", true));
   }
 
   public JsonObject toJson() {
@@ -60,7 +69,8 @@ public class NamespaceRecord {
         .put("nextRotation", nextRotation)
         .put("provisioned", provisioned)
         .put("expiring", expiring)
-        .put("rotations", rotations);
+        .put("rotations", rotations)
+        .put("usersMarked", usersMarked);
   }
 
   public String name() {
@@ -107,6 +117,15 @@ public class NamespaceRecord {
   }
 
   /**
+   * Whether this record's users carry the service's tag in RabbitMQ. False only for records made before the tag
+   * existed, until reconciliation tags their users: then a user of this record without the tag is still the
+   * service's own; once true, such a user is somebody else's.
+   */
+  public boolean usersMarked() {
+    return usersMarked;
+  }
+
+  /**
    * Whether user {@code n} exists in RabbitMQ: user 1 from the first claim, user 2 from the first rotation on (a
    * first claim then needs two management calls, not four).
    */
@@ -124,6 +143,6 @@ public class NamespaceRecord {
   public String toString() {
     return "NamespaceRecord[name=" + name + ", activeUser=" + activeUser + ", expires=" + expires
         + ", nextRotation=" + nextRotation + ", provisioned=" + provisioned + ", expiring=" + expiring
-        + ", rotations=" + rotations + "]";
+        + ", rotations=" + rotations + ", usersMarked=" + usersMarked + "]";
   }
 }

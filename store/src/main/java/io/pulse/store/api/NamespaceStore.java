@@ -19,16 +19,25 @@ public interface NamespaceStore {
   String ADDRESS = "pulse.store.namespaces";
 
   static NamespaceStore createProxy(Vertx vertx, long timeoutMillis) {
-    return new NamespaceStoreVertxEBProxy(vertx, ADDRESS, new DeliveryOptions().setSendTimeout(timeoutMillis));
+    // Local only: answers may carry passwords, which must never cross a clustered event bus.
+    return new NamespaceStoreVertxEBProxy(vertx, ADDRESS,
+        new DeliveryOptions().setSendTimeout(timeoutMillis).setLocalOnly(true));
   }
 
   /**
    * Creates the record of a namespace, or updates {@code expires} (and {@code contact}, when given) of an existing
    * one, and answers the record as it now stands. A new record gets user 1 active with {@code password}, user 2 on
    * standby without a password, and its first rotation one {@code rotationSeconds} from now. Concurrent calls for one
-   * name yield one record and the same passwords.
+   * name yield one record and the same passwords. A name differing only in letter case from an existing namespace
+   * fails with RequestConflict.
    */
   Future<NamespaceRecord> claim(String name, String expires, String contact, String password, long rotationSeconds);
+
+  /** Deletes the record of a first claim that could not go on; a provisioned record is left alone. */
+  Future<Void> forgetUnprovisioned(String name);
+
+  /** Records that the users of these namespaces now carry the service's tag. */
+  Future<Void> markUsersTagged(List<String> names);
 
   /** Marks a record whose RabbitMQ users and permissions now exist, making it visible. */
   Future<NamespaceRecord> markProvisioned(String name);

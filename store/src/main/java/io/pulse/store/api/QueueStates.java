@@ -22,7 +22,9 @@ public interface QueueStates {
   String ADDRESS = "pulse.store.queue-states";
 
   static QueueStates createProxy(Vertx vertx, long timeoutMillis) {
-    return new QueueStatesVertxEBProxy(vertx, ADDRESS, new DeliveryOptions().setSendTimeout(timeoutMillis));
+    // Local only: answers may carry passwords, which must never cross a clustered event bus.
+    return new QueueStatesVertxEBProxy(vertx, ADDRESS,
+        new DeliveryOptions().setSendTimeout(timeoutMillis).setLocalOnly(true));
   }
 
   /** Every recorded state. */
