@@ -42,7 +42,7 @@ public final class Bench {
 
   static final String HOST = "127.0.0.1";
   static final int MGMT = 15672;
-  static final String SECRET = "bench-secret";
+  static final String SECRET = "bench-secret-of-at-least-thirty-two-bytes";
   static final int IN_FLIGHT = 16;
   static final String RUN = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
   static final String VHOST = "pulse-bench-" + RUN;

@@ -1,6 +1,7 @@
 package io.pulse.api;
 
 import io.pulse.api.auth.Caller;
+import io.pulse.config.Text;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
@@ -31,7 +32,7 @@ final class AccessLog implements Handler<RoutingContext> {
   }
 
   private static void log(RoutingContext ctx, long started, boolean answered) {
-    String path = ctx.request().path();
+    String path = Text.loggable(ctx.request().path());
     Level level = QUIET_PATHS.contains(path) ? Level.DEBUG : Level.INFO;
     if (!access.isEnabledForLevel(level)) {
       return;

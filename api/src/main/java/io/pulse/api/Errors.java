@@ -3,6 +3,7 @@ package io.pulse.api;
 import io.pulse.api.auth.Hawk;
 import io.pulse.client.Dates;
 import io.pulse.client.PulseError;
+import io.pulse.config.Text;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.serviceproxy.ServiceException;
@@ -20,6 +21,7 @@ import org.slf4j.LoggerFactory;
 final class Errors {
 
   private static final Logger log = LoggerFactory.getLogger(Errors.class);
+  private static final long DEFAULT_RETRY_AFTER_SECONDS = 2;
 
   private Errors() {
   }
@@ -41,12 +43,17 @@ final class Errors {
     }
     ServiceException coded = PulseError.coded(failure);
     if (coded != failure && PulseError.of(failure) == PulseError.INTERNAL) {
-      log.error("Unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
+      log.error("Unexpected failure on {} {}", ctx.request().method(), Text.loggable(ctx.request().path()), failure);
     }
     JsonObject body = new JsonObject().put("code", coded.getDebugInfo().getString("code"))
         .put("message", coded.getMessage());
     if (info != null) {
       body.put("requestInfo", info.toJson());
+    }
+    if (coded.failureCode() == 429 || coded.failureCode() == 503) {
+      // Clients and proxies back off by this; a dependency that is down is retried after a moment.
+      ctx.response().putHeader("Retry-After", String.valueOf(coded.getDebugInfo().getLong("retryAfter",
+          DEFAULT_RETRY_AFTER_SECONDS)));
     }
     if (coded.failureCode() == 401) {
       ctx.response().putHeader("WWW-Authenticate",

@@ -57,13 +57,20 @@ public final class HttpVerticle extends VerticleBase {
       router = Router.router(vertx);
       router.route().handler(new AccessLog());
       operations.mount(router);
-      new NamespaceRoutes(NamespaceCore.create(vertx, config, meters), authenticator, config.naming()).mount(router);
+      new NamespaceRoutes(NamespaceCore.create(vertx, config, meters), authenticator, config, meters).mount(router);
       routeErrors(router);
       server = vertx.createHttpServer(new HttpServerOptions()
           .setHost(config.http().host())
           .setPort(config.http().port())
-          .setMaxHeaderSize(MAX_HEADER_BYTES));
-      return server.requestHandler(router).listen();
+          .setMaxHeaderSize(MAX_HEADER_BYTES)
+          // Without h2c (HTTP/2 upgraded from cleartext HTTP/1.1), a connection is known from its first byte, so
+          // HeaderDeadline can time its headers; HTTP/2 remains available over TLS.
+          .setHttp2ClearTextEnabled(false)
+          .setIdleTimeout((int) config.http().idleTimeout().toMillis())
+          .setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
+      HeaderDeadline deadline = new HeaderDeadline(vertx, config.http().headerTimeout().toMillis(),
+          config.http().idleTimeout().toMillis());
+      return server.connectionHandler(deadline::opened).requestHandler(deadline.guard(router)).listen();
     }).onSuccess(s -> log.info("REST API listening on {}:{}{}", config.http().host(), s.actualPort(), BASE));
   }
 

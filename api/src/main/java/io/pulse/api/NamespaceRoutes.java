@@ -1,12 +1,18 @@
 package io.pulse.api;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.api.Errors.RequestInfo;
 import io.pulse.api.auth.Authenticator;
 import io.pulse.api.auth.Caller;
 import io.pulse.api.auth.Scopes;
-import io.pulse.client.NamespaceService;
 import io.pulse.client.PulseError;
+import io.pulse.config.HttpConfig;
 import io.pulse.config.Naming;
+import io.pulse.config.PulseConfig;
+import io.pulse.config.Text;
+import io.pulse.core.NamespaceCore;
+import io.pulse.core.Outcomes;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
@@ -19,6 +25,9 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.serviceproxy.ServiceException;
 
 import java.lang.management.ManagementFactory;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,14 +42,29 @@ final class NamespaceRoutes {
   private static final Logger log = LoggerFactory.getLogger(NamespaceRoutes.class);
   static final long MAX_BODY_BYTES = 64 * 1024;
 
-  private final NamespaceService namespaces;
+  private final NamespaceCore namespaces;
   private final Authenticator authenticator;
   private final Naming naming;
+  private final HttpConfig limits;
+  private final RateLimiter firstClaims;
+  private final RateLimiter revocations;
+  private final Outcomes claimOutcomes;
+  private final Outcomes revocationOutcomes;
+  private final Map<String, Counter> limited = new HashMap<>();
 
-  NamespaceRoutes(NamespaceService namespaces, Authenticator authenticator, Naming naming) {
+  NamespaceRoutes(NamespaceCore namespaces, Authenticator authenticator, PulseConfig config, MeterRegistry meters) {
     this.namespaces = namespaces;
     this.authenticator = authenticator;
-    this.naming = naming;
+    this.naming = config.naming();
+    this.limits = config.http();
+    this.firstClaims = new RateLimiter(limits.firstClaimsPerSecond(), limits.rateLimitBurst());
+    this.revocations = new RateLimiter(limits.revocationsPerSecond(), limits.rateLimitBurst());
+    this.claimOutcomes = Outcomes.claims(meters);
+    this.revocationOutcomes = Outcomes.revocations(meters);
+    for (String action : List.of("claim", "revoke")) {
+      limited.put(action, Counter.builder("pulse.rate.limited").description("Requests refused by a rate limit")
+          .tag("action", action).register(meters));
+    }
   }
 
   void mount(Router router) {
@@ -88,33 +112,76 @@ final class NamespaceRoutes {
       parsed = body == null || body.length() == 0 || body.toString().isBlank() ? new JsonObject()
           : Json.decodeValue(body);
     } catch (DecodeException e) {
-      Errors.send(ctx, new RequestInfo("claimNamespace", params, null), PulseError.MALFORMED_PAYLOAD.exception(
-          "Request body is not valid JSON: " + firstLine(e.getMessage())));
+      refuse(ctx, new RequestInfo("claimNamespace", params, null), claimOutcomes, PulseError.MALFORMED_PAYLOAD
+          .exception("Request body is not valid JSON: " + firstLine(e.getMessage())));
       return;
     }
     RequestInfo info = new RequestInfo("claimNamespace", params, parsed);
     if (!(parsed instanceof JsonObject)) {
-      Errors.send(ctx, info, PulseError.INPUT_VALIDATION.exception("Request body must be a JSON object such as"
-          + " {\"expires\": \"2030-01-01T00:00:00Z\", \"contact\": \"owner@example.com\"}"));
+      refuse(ctx, info, claimOutcomes, PulseError.INPUT_VALIDATION.exception("Request body must be a JSON object"
+          + " such as {\"expires\": \"2030-01-01T00:00:00Z\", \"contact\": \"owner@example.com\"}"));
       return;
     }
     Future<JsonObject> claimed = namespaceCaller(ctx, name).compose(caller ->
-        logged("claimNamespace", name, caller, namespaces.claimNamespace(name, (JsonObject) parsed)));
-    answer(ctx, info, claimed);
+        logged("claimNamespace", name, caller, limitedClaim(caller, name, (JsonObject) parsed)));
+    answer(ctx, info, claimOutcomes.count(claimed));
+  }
+
+  /**
+   * A claim within the caller's limit on first claims. A caller with tokens claims and pays one only when the claim made
+   * the namespace; a caller without may still renew what exists (reclaims are never limited).
+   */
+  private Future<JsonObject> limitedClaim(Caller caller, String name, JsonObject payload) {
+    long now = System.nanoTime();
+    if (firstClaims.available(caller.name(), now)) {
+      return namespaces.claim(name, payload).map(claim -> {
+        if (claim.created()) {
+          firstClaims.take(caller.name(), System.nanoTime());
+        }
+        return claim.answer();
+      });
+    }
+    return namespaces.exists(name).compose(exists -> {
+      if (!exists) {
+        limited.get("claim").increment();
+        return Future.failedFuture(PulseError.TOO_MANY_REQUESTS.exception("Too many new namespaces: caller "
+            + caller.name() + " may make " + perSecond(firstClaims) + "; renewing existing ones is not limited",
+            firstClaims.retryAfterSeconds(caller.name(), System.nanoTime())));
+      }
+      return namespaces.claim(name, payload).map(NamespaceCore.Claim::answer);
+    });
   }
 
   private void revokeNamespace(RoutingContext ctx) {
     String name = ctx.pathParam("namespace");
     RequestInfo info = new RequestInfo("revokeNamespace", new JsonObject().put("namespace", name), null);
-    namespaceCaller(ctx, name)
-        .compose(caller -> logged("revokeNamespace", name, caller, namespaces.revokeNamespace(name)))
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            ctx.response().setStatusCode(204).end();
-          } else {
-            Errors.send(ctx, info, ar.cause());
-          }
-        });
+    Future<Void> revoked = namespaceCaller(ctx, name).compose(caller -> {
+      if (!revocations.tryTake(caller.name(), System.nanoTime())) {
+        limited.get("revoke").increment();
+        return Future.failedFuture(PulseError.TOO_MANY_REQUESTS.exception("Too many revocations: caller "
+            + caller.name() + " may make " + perSecond(revocations),
+            revocations.retryAfterSeconds(caller.name(), System.nanoTime())));
+      }
+      return logged("revokeNamespace", name, caller, namespaces.revoke(name));
+    });
+    revocationOutcomes.count(revoked).onComplete(ar -> {
+      if (ar.succeeded()) {
+        ctx.response().setStatusCode(204).end();
+      } else {
+        Errors.send(ctx, info, ar.cause());
+      }
+    });
+  }
+
+  private String perSecond(RateLimiter limiter) {
+    return limiter == firstClaims ? limits.firstClaimsPerSecond() + " per second (bursts of "
+        + limits.rateLimitBurst() + ")" : limits.revocationsPerSecond() + " per second (bursts of "
+        + limits.rateLimitBurst() + ")";
+  }
+
+  private static void refuse(RoutingContext ctx, RequestInfo info, Outcomes outcomes, Throwable failure) {
+    outcomes.count(failure);
+    Errors.send(ctx, info, failure);
   }
 
   /** The caller of a route on one namespace: the name is checked first, then the scope. */
@@ -134,8 +201,8 @@ final class NamespaceRoutes {
       if (missing == null) {
         return Future.succeededFuture(caller);
       }
-      log.info("{} {} refused: caller {} lacks {}", ctx.request().method(), ctx.request().path(), caller.name(),
-          Scopes.describe(missing));
+      log.info("{} {} refused: caller {} lacks {}", ctx.request().method(), Text.loggable(ctx.request().path()),
+          caller.name(), Text.loggable(Scopes.describe(missing)));
       return PulseError.INSUFFICIENT_SCOPES.fail("Insufficient scopes: this request requires "
           + Scopes.describe(required) + " and the caller is missing " + Scopes.describe(missing));
     });

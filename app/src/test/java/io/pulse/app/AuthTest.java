@@ -4,6 +4,7 @@ import static io.pulse.testkit.Responses.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.testkit.TestEnv;
@@ -198,6 +199,43 @@ class AuthTest {
     String ns = TestEnv.unique("garbage");
     assertAuthFailed(service.post("/namespace/" + ns, "{}", "abc.def.ghi"), "abc.def.ghi");
     assertNothingCreated(service, ns);
+  }
+
+  @Test
+  void aTokenWithoutAnExpiryIs401() {
+    String ns = TestEnv.unique("noexp");
+    String token = hs256(TestEnv.JWT_SECRET).generateToken(
+        new JsonObject().put("scopes", new JsonArray().add("pulse:namespace:*")),
+        new JWTOptions().setSubject("test"));
+    assertNull(decodePayload(token).getValue("exp"), "the minted token has no exp");
+    JsonObject body = assertAuthFailed(service.post("/namespace/" + ns, "{}", token), token);
+    assertTrue(body.getString("message").contains("'exp'"), body.encode());
+    assertNothingCreated(service, ns);
+  }
+
+  @Test
+  void aMalformedTokenIsCalledMalformedWithoutTheParsersWords() {
+    String ns = TestEnv.unique("garbled");
+    String token = "eyJhbGciOiJIUzI1NiJ9.t7-not-json.c2ln";
+    JsonObject body = assertAuthFailed(service.post("/namespace/" + ns, "{}", token), token);
+    assertTrue(body.getString("message").endsWith("malformed bearer token"), body.encode());
+  }
+
+  @Test
+  void aRememberedTokenIsNeverAcceptedPastItsExpiry(Vertx vertx) {
+    Vertx own = Vertx.vertx();
+    try (RunningService strict = RunningService.start(own, Map.of("PULSE_JWT_LEEWAY", "0s"))) {
+      String ns = TestEnv.unique("short");
+      long exp = Instant.now().plusSeconds(2).getEpochSecond();
+      String token = hs256(TestEnv.JWT_SECRET).generateToken(new JsonObject()
+          .put("scopes", new JsonArray().add("pulse:namespace:" + ns)).put("exp", exp),
+          new JWTOptions().setSubject("short"));
+      assertEquals(200, strict.post("/namespace/" + ns, "{}", token).statusCode(), "valid, and now remembered");
+      TestEnv.eventually(10, "the token's expiry passes", () -> Instant.now().getEpochSecond() > exp);
+      assertAuthFailed(strict.post("/namespace/" + ns, "{}", token), token);
+    } finally {
+      own.close().await();
+    }
   }
 
   @Test

@@ -117,6 +117,28 @@ class BadInputTest {
   }
 
   @Test
+  void valuesPostgresqlOrInstantCannotHoldAre400NotACrash() {
+    String nul = TestEnv.unique("nul");
+    assertClaimInfo(assertError(claimRaw(service, nul, "{\"contact\": \"a\\u0000b@example.org\"}"), 400,
+        "InputValidationError", "contact"), nul);
+    assertNothingLeft(service, nul);
+    String far = TestEnv.unique("far");
+    assertClaimInfo(assertError(claimRaw(service, far, "{\"expires\": \"+300000-01-01T00:00:00Z\"}"), 400,
+        "InputValidationError", "expires"), far);
+    assertNothingLeft(service, far);
+  }
+
+  @Test
+  void anExpiryBeyondTheMaximumIsCappedAndTheAnswerSaysSo() {
+    String ns = TestEnv.unique("capped");
+    HttpResponse<Buffer> response = claimRaw(service, ns, "{\"expires\": \"2999-01-01T00:00:00Z\"}");
+    assertEquals(200, response.statusCode(), response.bodyAsString());
+    Instant expires = Instant.parse(response.bodyAsJsonObject().getString("expires"));
+    assertTrue(expires.isBefore(Instant.now().plus(java.time.Duration.ofDays(30)).plusSeconds(60)),
+        "capped to PULSE_MAX_CLAIM_DURATION (30 days): " + expires);
+  }
+
+  @Test
   void badContactIsNamed() {
     for (String value : List.of("12345", "\"nobody\"", "\"a@b\"", "null", "\"\"", "\"two@at@example.com\"",
         "\"with space@example.com\"", "[\"a@example.com\"]")) {

@@ -79,6 +79,11 @@ class EventBusApiTest {
         assertFailure(400, "InvalidRequestArguments",
             () -> service.listNamespaces(new JsonObject().put("limit", 0)).await());
         assertFailure(404, "ResourceNotFound", () -> service.namespace(TestEnv.unique("missing")).await());
+        // The same bounds as REST: nothing PostgreSQL or Instant cannot hold gets past the input rules.
+        assertFailure(400, "InputValidationError", () -> service.claimNamespace(TestEnv.unique("nul"),
+            new JsonObject().put("contact", "a\u0000b@example.org")).await());
+        assertFailure(400, "InputValidationError", () -> service.claimNamespace(TestEnv.unique("far"),
+            new JsonObject().put("expires", "+300000-01-01T00:00:00Z")).await());
       } finally {
         pulse.undeploy().await();
       }

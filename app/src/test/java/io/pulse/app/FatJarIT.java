@@ -35,7 +35,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class FatJarIT {
 
   private static final Path JAR = Path.of(System.getProperty("pulse.jar", "target/pulse.jar"));
-  private static final String SECRET = "fat-jar-test-secret";
+  private static final String SECRET = "fat-jar-test-secret-of-at-least-32-bytes";
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @Test

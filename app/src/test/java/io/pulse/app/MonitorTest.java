@@ -150,12 +150,12 @@ class MonitorTest {
       channel.queueDeclare("other-tenant-queue", true, false, false, null);
       channel.exchangeDeclare("other.tenant.exchange", "topic", true);
 
-      // A user of the managed space whose namespace does not exist, connected; and a foreign user.
+      // A user the service made for a namespace that no longer exists, connected; and a foreign user.
       String ghostUser = service.username(ghost, 1);
       String foreignUser = TestEnv.unique("foreign") + "-1";
       for (String user : List.of(ghostUser, foreignUser)) {
-        TestEnv.management(service.client, "PUT", "/users/" + TestEnv.encode(user),
-            new JsonObject().put("password", "pw-" + user).put("tags", ""));
+        TestEnv.management(service.client, "PUT", "/users/" + TestEnv.encode(user), new JsonObject()
+            .put("password", "pw-" + user).put("tags", user.equals(ghostUser) ? "pulse-managed" : ""));
         TestEnv.management(service.client, "PUT", "/permissions/" + TestEnv.encode(service.vhost) + "/"
             + TestEnv.encode(user), new JsonObject().put("configure", "").put("write", "").put("read", ""));
       }

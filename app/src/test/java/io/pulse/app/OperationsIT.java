@@ -67,7 +67,7 @@ class OperationsIT {
     env.put("PULSE_AMQP_URL", TestEnv.amqpUrl(vhost));
     env.put("PULSE_RABBIT_API", TestEnv.managementApi());
     env.put("PULSE_USERNAME_PREFIX", prefix);
-    env.put("PULSE_JWT_SECRET", "operations-test-secret");
+    env.put("PULSE_JWT_SECRET", "operations-test-secret-of-at-least-32-bytes");
     env.put("PULSE_TASKCLUSTER_ROOT_URL", "http://127.0.0.1:" + taskcluster.getAddress().getPort());
     env.put("PULSE_LOG_FORMAT", "json");
     env.put("PULSE_SHUTDOWN_TIMEOUT", "20s");

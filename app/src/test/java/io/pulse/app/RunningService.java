@@ -81,8 +81,13 @@ final class RunningService implements AutoCloseable {
   }
 
   String token(String... scopes) {
+    return tokenOf("test", scopes);
+  }
+
+  /** A bearer token of the caller {@code subject} (callers are told apart by it, e.g. for rate limits). */
+  String tokenOf(String subject, String... scopes) {
     return tokens.generateToken(new JsonObject().put("scopes", new JsonArray(List.of(scopes))),
-        new JWTOptions().setSubject("test").setExpiresInMinutes(10));
+        new JWTOptions().setSubject(subject).setExpiresInMinutes(10));
   }
 
   /** {@code POST /api/pulse/v1/namespace/<ns>} with a token holding exactly {@code pulse:namespace:<ns>}. */

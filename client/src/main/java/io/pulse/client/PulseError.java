@@ -20,6 +20,7 @@ public enum PulseError {
   INSUFFICIENT_SCOPES("InsufficientScopes", 403),
   RESOURCE_NOT_FOUND("ResourceNotFound", 404),
   REQUEST_CONFLICT("RequestConflict", 409),
+  TOO_MANY_REQUESTS("TooManyRequests", 429),
   INTERNAL("InternalServerError", 500),
   SERVICE_UNAVAILABLE("ServiceUnavailable", 503);
 
@@ -45,6 +46,13 @@ public enum PulseError {
 
   public <T> Future<T> fail(String message) {
     return Future.failedFuture(exception(message));
+  }
+
+  /** A failure the caller may retry after {@code seconds} (REST answers it with a {@code Retry-After} header). */
+  public ServiceException exception(String message, long retryAfterSeconds) {
+    ServiceException e = exception(message);
+    e.getDebugInfo().put("retryAfter", retryAfterSeconds);
+    return e;
   }
 
   /** The error a failure stands for: see {@link #coded}. */

@@ -22,8 +22,15 @@ public final class Settings {
     add("PULSE_HTTP_HOST", "0.0.0.0");
     add("PULSE_HTTP_PORT", "8080");
     add("PULSE_ROOT_URL", null);
+    add("PULSE_TRUSTED_PROXIES", null);
+    add("PULSE_HTTP_IDLE_TIMEOUT", "60s");
+    add("PULSE_HTTP_HEADER_TIMEOUT", "10s");
+    add("PULSE_FIRST_CLAIMS_PER_SECOND", "10");
+    add("PULSE_REVOCATIONS_PER_SECOND", "10");
+    add("PULSE_RATE_LIMIT_BURST", "1000");
     // database
     secret("PULSE_DB_URL", null);
+    secret("PULSE_DB_PASSWORD", null);
     add("PULSE_DATA_DIR", "./data");
     add("PULSE_DB_POOL_SIZE", "8");
     add("PULSE_DB_TIMEOUT", "5s");
@@ -47,11 +54,13 @@ public final class Settings {
     add("PULSE_JWT_PUBLIC_KEY", null);
     add("PULSE_JWT_ISSUER", null);
     add("PULSE_JWT_AUDIENCE", null);
+    add("PULSE_JWT_LEEWAY", "30s");
     secret("PULSE_STATIC_CLIENTS", null);
     add("PULSE_TASKCLUSTER_ROOT_URL", null);
     // lifecycle
     add("PULSE_ROTATION_INTERVAL", "1h");
     add("PULSE_CLAIM_DURATION", "4h");
+    add("PULSE_MAX_CLAIM_DURATION", "30d");
     add("PULSE_MAINTENANCE_INTERVAL", "1m");
     add("PULSE_EXPIRY_DELAY", "1h");
     add("PULSE_RECONCILE_INTERVAL", "10m");

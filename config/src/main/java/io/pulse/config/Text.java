@@ -4,6 +4,7 @@ package io.pulse.config;
 public final class Text {
 
   private static final int ECHO_LIMIT = 80;
+  private static final int LOG_LIMIT = 200;
 
   private Text() {
   }
@@ -20,5 +21,32 @@ public final class Text {
       out.append(Character.isISOControl(c) ? '?' : c);
     }
     return text.length() > ECHO_LIMIT ? out.append("...").toString() : out.toString();
+  }
+
+  /**
+   * Caller-chosen text (a clientId, a token's subject, a path) as it may go into a log line: control characters
+   * escaped, so nobody can forge a line with {@code \n}; at most {@value #LOG_LIMIT} characters.
+   */
+  public static String loggable(String text) {
+    if (text == null) {
+      return "null";
+    }
+    int end = Math.min(text.length(), LOG_LIMIT);
+    StringBuilder out = new StringBuilder(end + 8);
+    for (int i = 0; i < end; i++) {
+      char c = text.charAt(i);
+      if (c == '\\') {
+        out.append("\\\\");
+      } else if (c == '\n') {
+        out.append("\\n");
+      } else if (c == '\r') {
+        out.append("\\r");
+      } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+        out.append(String.format("\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return text.length() > LOG_LIMIT ? out.append("...").toString() : out.toString();
   }
 }

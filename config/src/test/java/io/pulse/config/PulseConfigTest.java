@@ -230,7 +230,7 @@ class PulseConfigTest {
   void describeMasksSecrets() {
     PulseConfig c = PulseConfig.load(Map.of(
         "PULSE_RABBIT_PASSWORD", "rabbitSecret1",
-        "PULSE_JWT_SECRET", "jwtSecret2",
+        "PULSE_JWT_SECRET", "jwtSecret2-padded-to-at-least-32-bytes",
         "PULSE_DB_URL", "postgresql://u:dbSecret3@db:5432/pulse",
         "PULSE_RABBIT_USER", "admin"));
     String text = c.describe();

@@ -44,17 +44,23 @@ final class Claims {
     this.credentials = new Credentials(config.rabbit().amqpUrl());
   }
 
-  Future<JsonObject> claim(String namespace, JsonObject payload) {
+  /** What a claim answers, and whether it made the namespace (a first claim, or the end of a half-done one). */
+  record Claimed(JsonObject answer, boolean created) {
+  }
+
+  Future<Claimed> claim(String namespace, JsonObject payload) {
     Validation.namespace(namespace, naming.namespacePrefix());
     if (naming.isReserved(namespace)) {
       return PulseError.INVALID_NAMESPACE.fail("Namespace '" + namespace + "' is reserved: the service publishes its"
           + " queue events to " + naming.eventsExchange() + ", which only the service may write to");
     }
-    Validation.Claim claim = Validation.claim(payload, Instant.now(), config.lifecycle().claimDuration());
+    Validation.Claim claim = Validation.claim(payload, Instant.now(), config.lifecycle().claimDuration(),
+        config.lifecycle().maxClaimDuration());
     return store.claim(namespace, claim.expires().toString(), claim.contact(), Credentials.newPassword(),
             config.lifecycle().rotationInterval().toSeconds())
-        .compose(record -> record.provisioned() ? Future.succeededFuture(record) : provision(record))
-        .map(this::answer);
+        .compose(record -> record.provisioned()
+            ? Future.succeededFuture(new Claimed(answer(record), false))
+            : provision(record).map(made -> new Claimed(answer(made), true)));
   }
 
   /**

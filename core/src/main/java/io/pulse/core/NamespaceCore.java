@@ -1,6 +1,5 @@
 package io.pulse.core;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.client.Dates;
 import io.pulse.client.NamespaceService;
@@ -15,9 +14,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -25,9 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The namespace service itself: claims, reads, lists and revocations, keeping the database (the truth) and RabbitMQ in
- * step. Served on the event bus by {@link NamespaceVerticle} and called in process by the REST server, so both kinds
- * of callers get the same rules, the same error codes ({@link PulseError#coded}) and the same outcome counters
- * ({@code pulse_claims_total}, {@code pulse_revocations_total}). One instance lives on one event loop.
+ * step. Served on the event bus by {@link NamespaceVerticle} (its {@link NamespaceService} methods count their
+ * outcomes) and called in process by the REST server (through {@link #claim}, {@link #revoke} and {@link #exists},
+ * which tell it what the bus contract does not, and which it counts itself), so both kinds of callers get the same
+ * rules and the same error codes ({@link PulseError#coded}). One instance lives on one event loop.
  */
 public final class NamespaceCore implements NamespaceService {
 
@@ -37,8 +35,8 @@ public final class NamespaceCore implements NamespaceService {
   private final NamespaceStore store;
   private final Claims claims;
   private final Removal removal;
-  private final Map<String, Counter> claimOutcomes;
-  private final Map<String, Counter> revocationOutcomes;
+  private final Outcomes claimOutcomes;
+  private final Outcomes revocationOutcomes;
 
   private NamespaceCore(Vertx vertx, PulseConfig config, NamespaceStore store, RabbitAdmin rabbit,
       MeterRegistry meters) {
@@ -46,8 +44,8 @@ public final class NamespaceCore implements NamespaceService {
     this.store = store;
     this.claims = new Claims(config, store, rabbit);
     this.removal = new Removal(vertx, config, store, rabbit);
-    this.claimOutcomes = outcomes(meters, "pulse.claims", "Namespace claims answered, by outcome");
-    this.revocationOutcomes = outcomes(meters, "pulse.revocations", "Namespace revocations answered, by outcome");
+    this.claimOutcomes = Outcomes.claims(meters);
+    this.revocationOutcomes = Outcomes.revocations(meters);
   }
 
   /** A namespace service for the calling verticle's event loop, reaching storage and RabbitMQ over the event bus. */
@@ -62,17 +60,36 @@ public final class NamespaceCore implements NamespaceService {
     return new NamespaceCore(vertx, config, store, rabbit, meters);
   }
 
+  /** What a claim answers, and whether it made the namespace (its first claim, or the end of a half-done one). */
+  public record Claim(JsonObject answer, boolean created) {
+  }
+
+  /** Claims a namespace (uncounted: the REST server counts every answer it gives). */
+  public Future<Claim> claim(String namespace, JsonObject payload) {
+    return answer(() -> claims.claim(namespace, payload).map(c -> new Claim(c.answer(), c.created())));
+  }
+
+  /** Revokes a namespace (uncounted). */
+  public Future<Void> revoke(String namespace) {
+    return answer(() -> {
+      Validation.namespace(namespace, namespacePrefix);
+      return removal.revoke(namespace);
+    });
+  }
+
+  /** Whether a namespace exists (provisioned): a claim of it would renew, not create. */
+  public Future<Boolean> exists(String namespace) {
+    return answer(() -> store.find(Validation.namespace(namespace, namespacePrefix)).map(record -> record != null));
+  }
+
   @Override
   public Future<JsonObject> claimNamespace(String namespace, JsonObject payload) {
-    return counted(claimOutcomes, answer(() -> claims.claim(namespace, payload)));
+    return claimOutcomes.count(claim(namespace, payload).map(Claim::answer));
   }
 
   @Override
   public Future<Void> revokeNamespace(String namespace) {
-    return counted(revocationOutcomes, answer(() -> {
-      Validation.namespace(namespace, namespacePrefix);
-      return removal.revoke(namespace);
-    }));
+    return revocationOutcomes.count(revoke(namespace));
   }
 
   @Override
@@ -125,20 +142,5 @@ public final class NamespaceCore implements NamespaceService {
       }
       return Future.failedFuture(coded);
     });
-  }
-
-  private static <T> Future<T> counted(Map<String, Counter> outcomes, Future<T> answer) {
-    return answer.onComplete(ar -> outcomes.get(ar.succeeded() ? "ok" : PulseError.of(ar.cause()).code()).increment());
-  }
-
-  /** Counters for {@code ok} and every error code, registered at once so every series is there from start-up. */
-  private static Map<String, Counter> outcomes(MeterRegistry meters, String name, String description) {
-    Map<String, Counter> counters = new HashMap<>();
-    counters.put("ok", Counter.builder(name).description(description).tag("outcome", "ok").register(meters));
-    for (PulseError error : PulseError.values()) {
-      counters.put(error.code(), Counter.builder(name).description(description).tag("outcome", error.code())
-          .register(meters));
-    }
-    return counters;
   }
 }

@@ -7,10 +7,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
 
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -19,6 +19,10 @@ import java.util.regex.Pattern;
 final class Validation {
 
   static final int MAX_LIMIT = 1000;
+  /** Dates have four-digit years, as Taskcluster writes them. */
+  private static final int MAX_YEAR = 9999;
+  /** The longest e-mail address SMTP allows. */
+  static final int MAX_CONTACT = 254;
 
   private static final Pattern NAMESPACE = Naming.NAMESPACE;
   private static final Pattern EMAIL = Pattern.compile("[^@\\s\"<>,;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+");
@@ -41,7 +45,12 @@ final class Validation {
     return Naming.checkNamespace(name, prefix);
   }
 
-  static Claim claim(JsonObject payload, Instant now, Duration defaultDuration) {
+  /**
+   * A claim's payload: {@code expires} in the future (default {@code defaultDuration} from now; one further ahead than
+   * {@code maxDuration} is capped to it, and the answer shows the capped value), {@code contact} a printable e-mail
+   * address.
+   */
+  static Claim claim(JsonObject payload, Instant now, Duration defaultDuration, Duration maxDuration) {
     JsonObject body = payload == null ? new JsonObject() : payload;
     for (String field : body.fieldNames()) {
       if (!CLAIM_FIELDS.contains(field)) {
@@ -57,13 +66,21 @@ final class Validation {
             + " date-time such as 2030-01-01T00:00:00Z");
       }
       try {
-        expires = OffsetDateTime.parse((String) rawExpires).toInstant();
-      } catch (DateTimeParseException e) {
+        OffsetDateTime parsed = OffsetDateTime.parse((String) rawExpires);
+        if (parsed.getYear() > MAX_YEAR) {
+          throw new DateTimeException("a year of more than four digits");
+        }
+        expires = parsed.toInstant();
+      } catch (DateTimeException e) {
         throw PulseError.INPUT_VALIDATION.exception("payload field 'expires' is not an ISO 8601 date-time with a zone"
             + " (such as 2030-01-01T00:00:00Z): '" + printable((String) rawExpires) + "'");
       }
       if (!expires.isAfter(now)) {
-        throw PulseError.INPUT_VALIDATION.exception("payload field 'expires' must be in the future, got " + rawExpires);
+        throw PulseError.INPUT_VALIDATION.exception("payload field 'expires' must be in the future, got "
+            + printable((String) rawExpires));
+      }
+      if (expires.isAfter(now.plus(maxDuration))) {
+        expires = now.plus(maxDuration);
       }
     } else if (body.containsKey("expires")) {
       throw PulseError.INPUT_VALIDATION.exception("payload field 'expires' must be a date-time string, not null");
@@ -75,7 +92,12 @@ final class Validation {
         throw PulseError.INPUT_VALIDATION.exception("payload field 'contact' must be a string holding an e-mail address");
       }
       contact = ((String) rawContact).trim();
-      if (contact.length() > 254 || !EMAIL.matcher(contact).matches()) {
+      if (contact.length() > MAX_CONTACT || !printableAscii(contact)) {
+        throw PulseError.INPUT_VALIDATION.exception("payload field 'contact' must be an e-mail address of at most "
+            + MAX_CONTACT + " printable ASCII characters, without spaces or control characters: '"
+            + printable(contact) + "'");
+      }
+      if (!EMAIL.matcher(contact).matches()) {
         throw PulseError.INPUT_VALIDATION.exception("payload field 'contact' is not an e-mail address: '"
             + printable(contact) + "'");
       }
@@ -83,6 +105,17 @@ final class Validation {
       throw PulseError.INPUT_VALIDATION.exception("payload field 'contact' must be an e-mail string, not null");
     }
     return new Claim(expires, contact);
+  }
+
+  /** What can be stored and mailed safely: no control characters (PostgreSQL refuses U+0000), no spaces. */
+  private static boolean printableAscii(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x21 || c > 0x7e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static ListQuery list(JsonObject query) {

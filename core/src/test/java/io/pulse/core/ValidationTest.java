@@ -20,6 +20,8 @@ class ValidationTest {
 
   private static final Instant NOW = Instant.parse("2025-06-01T12:00:00Z");
   private static final Duration DEFAULT = Duration.ofHours(4);
+  /** Far enough for the far-future dates of these tests; capping has tests of its own. */
+  private static final Duration MAX = Duration.ofDays(36_500);
 
   private static ServiceException fails(String code, String mentions, Executable call) {
     ServiceException e = assertThrows(ServiceException.class, call);
@@ -30,7 +32,7 @@ class ValidationTest {
   }
 
   private static void invalidClaim(String field, JsonObject payload) {
-    fails("InputValidationError", "'" + field + "'", () -> Validation.claim(payload, NOW, DEFAULT));
+    fails("InputValidationError", "'" + field + "'", () -> Validation.claim(payload, NOW, DEFAULT, MAX));
   }
 
   private static void invalidList(String field, JsonObject query) {
@@ -66,10 +68,10 @@ class ValidationTest {
 
   @Test
   void claimWithoutPayloadUsesDefaultDuration() {
-    Validation.Claim fromNull = Validation.claim(null, NOW, DEFAULT);
+    Validation.Claim fromNull = Validation.claim(null, NOW, DEFAULT, MAX);
     assertEquals(NOW.plus(DEFAULT), fromNull.expires());
     assertNull(fromNull.contact());
-    Validation.Claim fromEmpty = Validation.claim(new JsonObject(), NOW, DEFAULT);
+    Validation.Claim fromEmpty = Validation.claim(new JsonObject(), NOW, DEFAULT, MAX);
     assertEquals(NOW.plus(DEFAULT), fromEmpty.expires());
     assertNull(fromEmpty.contact());
   }
@@ -77,15 +79,39 @@ class ValidationTest {
   @Test
   void claimParsesExpiresAndContact() {
     Validation.Claim claim = Validation.claim(
-        new JsonObject().put("expires", "2030-01-01T00:00:00Z").put("contact", "ops@example.com"), NOW, DEFAULT);
+        new JsonObject().put("expires", "2030-01-01T00:00:00Z").put("contact", "ops@example.com"), NOW, DEFAULT, MAX);
     assertEquals(Instant.parse("2030-01-01T00:00:00Z"), claim.expires());
     assertEquals("ops@example.com", claim.contact());
   }
 
   @Test
   void claimAcceptsOffsetsOtherThanUtc() {
-    Validation.Claim claim = Validation.claim(new JsonObject().put("expires", "2030-01-01T02:00:00+02:00"), NOW, DEFAULT);
+    Validation.Claim claim = Validation.claim(new JsonObject().put("expires", "2030-01-01T02:00:00+02:00"), NOW, DEFAULT, MAX);
     assertEquals(Instant.parse("2030-01-01T00:00:00Z"), claim.expires());
+  }
+
+  @Test
+  void anExpiryBeyondTheMaximumIsCappedToIt() {
+    Duration max = Duration.ofDays(30);
+    Validation.Claim claim = Validation.claim(new JsonObject().put("expires", "2030-01-01T00:00:00Z"), NOW, DEFAULT,
+        max);
+    assertEquals(NOW.plus(max), claim.expires());
+    assertEquals(NOW.plus(Duration.ofDays(1)), Validation.claim(new JsonObject().put("expires",
+        NOW.plus(Duration.ofDays(1)).toString()), NOW, DEFAULT, max).expires(), "within the maximum: as asked");
+  }
+
+  @Test
+  void anExpiryWithAYearOfMoreThanFourDigitsIsRefused() {
+    invalidClaim("expires", new JsonObject().put("expires", "+300000-01-01T00:00:00Z"));
+    invalidClaim("expires", new JsonObject().put("expires", "+10000-01-01T00:00:00Z"));
+  }
+
+  @Test
+  void aContactWithControlCharactersOrSpacesIsRefused() {
+    invalidClaim("contact", new JsonObject().put("contact", "a\u0000b@example.org"));
+    invalidClaim("contact", new JsonObject().put("contact", "a b@example.org"));
+    invalidClaim("contact", new JsonObject().put("contact", "a\nb@example.org"));
+    invalidClaim("contact", new JsonObject().put("contact", "x".repeat(250) + "@example.org"));
   }
 
   @Test

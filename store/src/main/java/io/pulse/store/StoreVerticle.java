@@ -2,6 +2,7 @@ package io.pulse.store;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pulse.config.DatabaseConfig;
 import io.pulse.config.PulseConfig;
 import io.pulse.store.api.NamespaceStore;
 import io.pulse.store.api.QueueStates;
@@ -10,9 +11,12 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.SslMode;
 import io.vertx.serviceproxy.ServiceBinder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
@@ -93,8 +97,8 @@ public final class StoreVerticle extends VerticleBase {
   }
 
   private Future<PgConnectOptions> connectOptions() {
-    if (config.database().url() != null) {
-      return Future.succeededFuture(PgConnectOptions.fromUri(config.database().url().replaceFirst("^postgres://", "postgresql://")));
+    if (config.database().external()) {
+      return Future.succeededFuture(options(config.database()));
     }
     return vertx.executeBlocking(() -> {
       embedded = EmbeddedPostgres.start(config.database().dataDir().resolve("postgres"));
@@ -106,6 +110,24 @@ public final class StoreVerticle extends VerticleBase {
           .setUser(embedded.user())
           .setDatabase(embedded.database());
     });
+  }
+
+  /** Built from the parts of PULSE_DB_URL, never from the text: a driver's parse error would quote the password. */
+  static PgConnectOptions options(DatabaseConfig db) {
+    PgConnectOptions options = new PgConnectOptions()
+        .setHost(db.host())
+        .setPort(db.port())
+        .setDatabase(db.database())
+        .setUser(db.user())
+        .setSslMode(SslMode.of(db.sslMode()));
+    if (db.password() != null) {
+      options.setPassword(db.password());
+    }
+    if (db.sslRootCert() != null) {
+      options.setSslOptions(new ClientSSLOptions().setTrustOptions(new PemTrustOptions()
+          .addCertPath(db.sslRootCert().toString())));
+    }
+    return options;
   }
 
   @Override

@@ -2,10 +2,13 @@ package io.pulse.api.auth;
 
 import io.pulse.client.PulseError;
 import io.pulse.config.PulseConfig;
+import io.pulse.config.Text;
+import io.pulse.config.TrustedProxies;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.authentication.TokenCredentials;
@@ -14,11 +17,15 @@ import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +46,8 @@ public final class Authenticator {
   private final HawkVerifier hawk;
   private final RemoteHawk remoteHawk;
   private final URI rootUrl;
+  private final TrustedProxies trustedProxies;
+  private final ReplayGuard replays = new ReplayGuard();
 
   private Authenticator(JWTAuth jwt, Vertx vertx, PulseConfig config) {
     this.jwt = jwt;
@@ -46,6 +55,7 @@ public final class Authenticator {
     URI taskcluster = config.auth().taskclusterRootUrl();
     this.remoteHawk = taskcluster == null ? null : new RemoteHawk(vertx, taskcluster);
     this.rootUrl = config.http().rootUrl();
+    this.trustedProxies = config.http().trustedProxies();
   }
 
   public Future<Void> close() {
@@ -68,7 +78,7 @@ public final class Authenticator {
       log.warn("Neither PULSE_JWT_SECRET nor PULSE_JWT_PUBLIC_KEY is set: bearer tokens are refused");
       return new Authenticator(null, vertx, config);
     }
-    JWTOptions checks = new JWTOptions().setLeeway(30);
+    JWTOptions checks = new JWTOptions().setLeeway((int) config.auth().jwtLeeway().toSeconds());
     if (config.auth().jwtIssuer() != null) {
       checks.setIssuer(config.auth().jwtIssuer());
     }
@@ -101,14 +111,22 @@ public final class Authenticator {
     }
     String token = parts[1].trim();
     long now = System.currentTimeMillis();
-    VerifiedToken known = verified.get(token);
+    String key = fingerprint(token);
+    VerifiedToken known = verified.get(key);
     if (known != null && known.validUntil() > now) {
       return Future.succeededFuture(known.caller());
     }
     return jwt.authenticate(new TokenCredentials(token))
         .recover(e -> PulseError.AUTHENTICATION_FAILED.fail("Bearer token rejected: " + safeReason(e)))
         .compose(user -> {
-          Object claim = user.principal().getValue("scopes");
+          // The signature and the registered claims are checked; read the claims from the token itself.
+          JsonObject claims = claims(token);
+          Object exp = claims.getValue("exp");
+          if (!(exp instanceof Number)) {
+            return PulseError.AUTHENTICATION_FAILED.fail("Bearer token rejected: it has no 'exp' (expiry) claim, and"
+                + " this service accepts only tokens that expire");
+          }
+          Object claim = claims.getValue("scopes");
           List<String> scopes = new ArrayList<>();
           if (claim != null) {
             if (!(claim instanceof JsonArray)) {
@@ -123,14 +141,37 @@ public final class Authenticator {
               scopes.add((String) scope);
             }
           }
-          String sub = user.principal().getString("sub", "unnamed");
-          Caller caller = new Caller("jwt:" + sub, List.copyOf(scopes));
-          // Callers send the same token many times: remember it until it expires, for at most a minute.
-          Long exp = user.principal().getLong("exp");
-          long until = Math.min(now + VERIFIED_TTL_MS, exp == null ? Long.MAX_VALUE : exp * 1000);
-          verified.put(token, new VerifiedToken(caller, until));
+          Object sub = claims.getValue("sub");
+          Caller caller = new Caller("jwt:" + (sub instanceof String ? (String) sub : "unnamed"), List.copyOf(scopes));
+          // Callers send the same token many times: remember it for at most a minute, and never past its expiry.
+          long until = Math.min(now + VERIFIED_TTL_MS, ((Number) exp).longValue() * 1000);
+          if (until > now) {
+            verified.put(key, new VerifiedToken(caller, until));
+          }
           return Future.succeededFuture(caller);
         });
+  }
+
+  /** The claims of a token whose signature was verified (its middle part: base64url JSON). */
+  private static JsonObject claims(String token) {
+    try {
+      int first = token.indexOf('.');
+      int second = token.indexOf('.', first + 1);
+      return new JsonObject(new String(Base64.getUrlDecoder().decode(token.substring(first + 1, second)),
+          StandardCharsets.UTF_8));
+    } catch (RuntimeException e) {
+      return new JsonObject();
+    }
+  }
+
+  /** The cache holds a hash of each token, not the token: bounded memory whatever the tokens' size. */
+  private static String fingerprint(String token) {
+    try {
+      return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256")
+          .digest(token.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A token whose signature and claims were checked, good until {@code validUntil} (epoch ms). */
@@ -151,37 +192,50 @@ public final class Authenticator {
 
   private Future<Caller> authenticateHawk(RoutingContext ctx, String authorization) {
     long now = System.currentTimeMillis();
-    HawkVerifier.Request request = hawkRequest(ctx, authorization, rootUrl);
+    HawkVerifier.Request request = hawkRequest(ctx, authorization, rootUrl, trustedProxies);
     Hawk.Header header;
+    Future<Caller> authenticated;
     try {
       header = HawkVerifier.parseFresh(authorization, now);
       if (hawk.knows(header)) {
-        return Future.succeededFuture(hawk.verify(request, now));
+        authenticated = Future.succeededFuture(hawk.verify(request, now));
+      } else if (remoteHawk == null) {
+        return PulseError.AUTHENTICATION_FAILED.fail("Unknown clientId '"
+            + Text.printable(HawkVerifier.permanentClientId(header))
+            + "': this service knows only the clients in PULSE_STATIC_CLIENTS");
+      } else {
+        authenticated = remoteHawk.authenticate(request).compose(caller -> {
+          HawkVerifier.checkPayload(header, request);
+          return Future.succeededFuture(caller);
+        });
       }
     } catch (Hawk.HawkException e) {
-      log.info("Hawk credentials refused on {} {}: {}", request.method(), request.resource(), e.getMessage());
-      return PulseError.AUTHENTICATION_FAILED.fail(e.getMessage());
+      return refused(request, e);
     }
-    if (remoteHawk == null) {
-      return PulseError.AUTHENTICATION_FAILED.fail("Unknown clientId '" + HawkVerifier.permanentClientId(header)
-          + "': this service knows only the clients in PULSE_STATIC_CLIENTS");
-    }
-    return remoteHawk.authenticate(request).compose(caller -> {
-      try {
-        HawkVerifier.checkPayload(header, request);
-        return Future.succeededFuture(caller);
-      } catch (Hawk.HawkException e) {
-        return PulseError.AUTHENTICATION_FAILED.fail(e.getMessage());
-      }
-    });
+    // Only a request whose signature holds is remembered: nobody else can fill the memory.
+    return authenticated
+        .recover(e -> e instanceof Hawk.HawkException ? refused(request, (Hawk.HawkException) e)
+            : Future.failedFuture(e))
+        .compose(caller -> replays.firstUse(header.id(), header.ts(), header.nonce(), now / 1000)
+            ? Future.succeededFuture(caller)
+            : refused(request, new Hawk.HawkException("Replayed request: this Hawk id, ts and nonce were already"
+                + " used; sign every request anew")));
+  }
+
+  private static Future<Caller> refused(HawkVerifier.Request request, Hawk.HawkException e) {
+    log.info("Hawk credentials refused on {} {}: {}", request.method(), Text.loggable(request.resource()),
+        Text.loggable(e.getMessage()));
+    return PulseError.AUTHENTICATION_FAILED.fail(e.getMessage());
   }
 
   /**
    * What the client signed. With PULSE_ROOT_URL, the public host and port are the root URL's and its path is put
-   * before the request's (a proxy may strip it); without it, the Host header gives the host, and the port is
-   * X-Forwarded-Port, else 443 for X-Forwarded-Proto https, else the Host header's, else the connection's default.
+   * before the request's (a proxy may strip it); without it, the Host header gives the host, and the port is, from a
+   * trusted proxy (PULSE_TRUSTED_PROXIES) only, X-Forwarded-Port, else 443 for X-Forwarded-Proto https; else the Host
+   * header's, else the connection's default. A client's own X-Forwarded-* headers are ignored.
    */
-  static HawkVerifier.Request hawkRequest(RoutingContext ctx, String authorization, URI rootUrl) {
+  static HawkVerifier.Request hawkRequest(RoutingContext ctx, String authorization, URI rootUrl,
+      TrustedProxies trusted) {
     HttpServerRequest request = ctx.request();
     String resource = request.uri();
     if (resource.startsWith("http://") || resource.startsWith("https://")) {
@@ -208,8 +262,9 @@ public final class Authenticator {
         hostHeader = hostHeader.substring(0, colon);
       }
       host = hostHeader;
-      Integer forwardedPort = parsePort(first(request.getHeader("X-Forwarded-Port")));
-      String forwardedProto = first(request.getHeader("X-Forwarded-Proto"));
+      boolean fromProxy = request.remoteAddress() != null && trusted.trusts(request.remoteAddress().hostAddress());
+      Integer forwardedPort = fromProxy ? parsePort(first(request.getHeader("X-Forwarded-Port"))) : null;
+      String forwardedProto = fromProxy ? first(request.getHeader("X-Forwarded-Proto")) : null;
       if (forwardedPort != null) {
         port = forwardedPort;
       } else if ("https".equalsIgnoreCase(forwardedProto)) {
@@ -238,13 +293,31 @@ public final class Authenticator {
     return port > 0 && port <= 65535 ? port : null;
   }
 
-  /** The library's reason, which names the failed check (expired, signature, issuer...) and never the token. */
-  private static String safeReason(Throwable e) {
-    String message = e.getMessage();
-    if (message == null || message.length() > 200) {
-      return "invalid token";
+  /**
+   * Why the library refused a token, in our words: its own messages can quote parser internals (and parts of the
+   * token), so only the failed check is named.
+   */
+  static String safeReason(Throwable e) {
+    String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+    if (message.contains("expired")) {
+      return "it has expired";
     }
-    return message;
+    if (message.contains("issuer")) {
+      return "its issuer (iss) is not the one this service accepts";
+    }
+    if (message.contains("audience")) {
+      return "its audience (aud) is not this service";
+    }
+    if (message.contains("signature")) {
+      return "its signature does not verify";
+    }
+    if (message.contains("algorithm")) {
+      return "its algorithm is not accepted";
+    }
+    if (message.contains("nbf") || message.contains("iat") || message.contains("before")) {
+      return "it is not valid yet";
+    }
+    return "malformed bearer token";
   }
 
   private static String publicKeyAlgorithm(String pem) {

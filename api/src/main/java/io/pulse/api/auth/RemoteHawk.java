@@ -3,6 +3,8 @@ package io.pulse.api.auth;
 import io.pulse.client.PulseError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
@@ -31,8 +33,11 @@ final class RemoteHawk {
   static final long CACHE_MILLIS = 30_000;
   private static final int CACHE_ENTRIES = 1000;
   private static final int TIMEOUT_MILLIS = 5_000;
+  static final int MAX_CONNECTIONS = 16;
+  static final int MAX_WAITING = 64;
 
   private final WebClient client;
+  private long saturated;
   private final String endpoint;
   private final Map<String, Cached> cache = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
@@ -45,8 +50,11 @@ final class RemoteHawk {
   }
 
   RemoteHawk(Vertx vertx, URI rootUrl) {
+    // Bounded: at most MAX_CONNECTIONS calls at once and MAX_WAITING queued; beyond, requests answer 503 at once
+    // instead of piling up behind a slow auth service.
     this.client = WebClient.create(vertx, new WebClientOptions()
-        .setConnectTimeout(TIMEOUT_MILLIS).setIdleTimeout(60).setKeepAlive(true));
+        .setConnectTimeout(TIMEOUT_MILLIS).setIdleTimeout(60).setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS).setMaxWaitQueueSize(MAX_WAITING));
     this.endpoint = rootUrl + "/api/auth/v1/authenticate-hawk";
   }
 
@@ -67,6 +75,11 @@ final class RemoteHawk {
         .put("authorization", request.authorization());
     return client.postAbs(endpoint).timeout(TIMEOUT_MILLIS).sendJsonObject(body)
         .recover(e -> {
+          if (e instanceof ConnectionPoolTooBusyException) {
+            saturated++;
+            return PulseError.SERVICE_UNAVAILABLE.fail("Cannot check Taskcluster credentials now: too many requests"
+                + " are waiting for the Taskcluster auth service; try again shortly");
+          }
           log.warn("Taskcluster auth service {} cannot be reached: {}", endpoint, e.toString());
           return PulseError.SERVICE_UNAVAILABLE.fail("Cannot check Taskcluster credentials: the Taskcluster auth"
               + " service (PULSE_TASKCLUSTER_ROOT_URL) cannot be reached; try again later");
@@ -118,6 +131,11 @@ final class RemoteHawk {
       }
     }
     return until;
+  }
+
+  /** How many requests were turned away because too many were waiting for the auth service. */
+  long saturated() {
+    return saturated;
   }
 
   void close() {
