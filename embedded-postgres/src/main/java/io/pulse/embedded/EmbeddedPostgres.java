@@ -1,8 +1,11 @@
 package io.pulse.embedded;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 
@@ -16,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * trusted every local connection) to passwords, keeping their data.
  *
  * <p>Under {@code dir}: {@code pgdata/} (the cluster), {@code postgres.password}, {@code postgres.log} (initdb and
- * server output) and {@code binaries/} (extracted by zonky).
+ * server output), {@code binaries/} (extracted by zonky) and {@code embedded-pg.lock}.
  */
 public final class EmbeddedPostgres implements AutoCloseable {
 
@@ -26,13 +29,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
   private static final String DATABASE = "postgres";
 
   private final io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
+  private final FileChannel lock;
   private final String password;
   private final Path passwordFile;
   private boolean closed;
 
-  private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres server, String password,
-                           Path passwordFile) {
+  private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres server, FileChannel lock,
+                           String password, Path passwordFile) {
     this.server = server;
+    this.lock = lock;
     this.password = password;
     this.passwordFile = passwordFile;
   }
@@ -43,8 +48,22 @@ public final class EmbeddedPostgres implements AutoCloseable {
     Path home = Files.createDirectories(dir).toRealPath();
     ServerUser user = ServerUser.detect();
     user.checkCanReach(home);
+    FileChannel lock = lock(home);
+    try {
+      EmbeddedPostgres pg = startLocked(home, user, lock);
+      LOG.info("Embedded PostgreSQL on {}:{} with its data in {} started in {} ms", HOST, pg.port(),
+          home.resolve("pgdata"), Duration.ofNanos(System.nanoTime() - begin).toMillis());
+      return pg;
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  private static EmbeddedPostgres startLocked(Path home, ServerUser user, FileChannel lock) throws IOException {
     Path pgData = home.resolve("pgdata");
     Path passwordFile = home.resolve("postgres.password");
+    LeftoverServer.stop(pgData, user, home.resolve("postgres.log"));
     boolean trusting = TrustingCluster.is(pgData);
     if (Files.exists(pgData.resolve("PG_VERSION")) && !trusting && !Files.exists(passwordFile)) {
       throw new IOException("The embedded PostgreSQL in " + pgData + " asks for the password kept in " + passwordFile
@@ -62,10 +81,26 @@ public final class EmbeddedPostgres implements AutoCloseable {
       }
       TrustingCluster.requirePasswords(pgData);
     }
-    EmbeddedPostgres pg = new EmbeddedPostgres(ZonkyServer.start(home, user, password), password, passwordFile);
-    LOG.info("Embedded PostgreSQL on {}:{} with its data in {} started in {} ms", HOST, pg.port(), pgData,
-        Duration.ofNanos(System.nanoTime() - begin).toMillis());
-    return pg;
+    return new EmbeddedPostgres(ZonkyServer.start(home, user, password), lock, password, passwordFile);
+  }
+
+  /**
+   * Held while the server runs, so that two processes never share one data directory and what runs before zonky
+   * locks it (stopping a leftover server, initdb) never meets a live server. The earlier launcher held the same file.
+   */
+  private static FileChannel lock(Path home) throws IOException {
+    FileChannel channel = FileChannel.open(home.resolve("embedded-pg.lock"), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE);
+    try {
+      if (channel.tryLock() != null) {
+        return channel;
+      }
+    } catch (OverlappingFileLockException inThisProcess) {
+      // in use, as below
+    }
+    channel.close();
+    throw new IOException("The embedded PostgreSQL data directory " + home
+        + " is in use by another embedded PostgreSQL (in this or another process)");
   }
 
   public String host() {
@@ -100,10 +135,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
       return;
     }
     closed = true;
-    try {
+    try (FileChannel held = lock) {
       server.close();
     } catch (IOException e) {
-      LOG.warn("Could not release the embedded PostgreSQL's lock", e);
+      LOG.warn("Could not release a lock of the embedded PostgreSQL", e);
     }
   }
 }

@@ -20,8 +20,8 @@ final class LeftoverServer {
   }
 
   /**
-   * Stops it (fast shutdown) with the pg_ctl next to its own postgres program, as the server user. Call only while
-   * holding the data directory's lock, or a live server of another process would be stopped.
+   * Stops it (fast shutdown) with the pg_ctl next to its own postgres program (the earlier launcher's, or zonky's),
+   * as the server user. Call only while holding the data directory's lock, or a live server would be stopped.
    */
   static void stop(Path pgData, ServerUser user, Path log) throws IOException {
     Path pidFile = pgData.resolve("postmaster.pid");

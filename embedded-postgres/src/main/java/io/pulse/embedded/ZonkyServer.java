@@ -3,8 +3,6 @@ package io.pulse.embedded;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +15,10 @@ final class ZonkyServer {
   private ZonkyServer() {
   }
 
-  /** Starts the cluster in {@code home/pgdata}, running initdb first when there is none. */
+  /**
+   * Starts the cluster in {@code home/pgdata}, running initdb first when there is none. zonky locks the data
+   * directory only after initdb, so the caller holds a lock of its own.
+   */
   static EmbeddedPostgres start(Path home, ServerUser user, String password) throws IOException {
     Path pgData = home.resolve("pgdata");
     Path log = home.resolve("postgres.log");
@@ -44,23 +45,9 @@ final class ZonkyServer {
           .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
           .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
           .setPGStartupWait(Duration.ofSeconds(60))
-          // runs once zonky holds the data directory's lock, right before it starts the server
-          .setDataDirectoryCustomizer(data -> {
-            try {
-              LeftoverServer.stop(pgData, user, log);
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-          })
           .start();
-    } catch (IllegalStateException e) { // zonky's lock is held: by this process, or by another one
-      if (e instanceof OverlappingFileLockException || String.valueOf(e.getMessage()).startsWith("could not lock")) {
-        throw new IOException("The embedded PostgreSQL data directory " + home
-            + " is in use by another embedded PostgreSQL (in this or another process)", e);
-      }
+    } catch (IllegalStateException e) {
       throw new IOException("The embedded PostgreSQL did not start; see " + log, e);
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
     } finally {
       Files.delete(initdbPassword);
       binaries.secureDirectory();
