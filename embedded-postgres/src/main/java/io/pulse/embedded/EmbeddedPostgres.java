@@ -135,7 +135,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
       return;
     }
     closed = true;
-    try (FileChannel held = lock) {
+    try (lock) {
       server.close();
     } catch (IOException e) {
       LOG.warn("Could not release a lock of the embedded PostgreSQL", e);

@@ -106,6 +106,10 @@ class EmbeddedPostgresTest {
     assertEquals(System.getProperty("user.name"), Files.getOwner(pg.passwordFile()).getName());
     assertEquals(pg.password(), Files.readString(pg.passwordFile()).strip());
     assertEquals(43, pg.password().length(), "32 random bytes, base64url");
+    try (Stream<Path> files = Files.list(pg.passwordFile().getParent())) {
+      assertEquals(List.of(), files.filter(f -> f.getFileName().toString().startsWith(".password-")).toList(),
+          "initdb's copy of the password is gone");
+    }
 
     assertThrows(SQLException.class, () -> connect(pg, null).close());
     SQLException wrong = assertThrows(SQLException.class, () -> connect(pg, "not-the-password").close());
