@@ -122,6 +122,11 @@ class FatJarIT {
             HttpResponse.BodyHandlers.ofString());
         assertEquals(200, get.statusCode(), "the namespace survived a restart: " + get.body());
         assertTrue(Files.isDirectory(dataDir.resolve("postgres")), "the data live under PULSE_DATA_DIR");
+        Path passwordFile = dataDir.resolve("postgres/postgres.password");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(passwordFile)), "the embedded database asks for a password only we can read");
+        assertFalse(Files.readString(log).contains(Files.readString(passwordFile).strip()),
+            "that password is never logged");
       } finally {
         stop(second);
       }

@@ -4,9 +4,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.DatabaseConfig;
 import io.pulse.config.PulseConfig;
+import io.pulse.embedded.EmbeddedPostgres;
 import io.pulse.store.api.NamespaceStore;
 import io.pulse.store.api.QueueStates;
-import io.pulse.store.embedded.EmbeddedPostgres;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -25,16 +25,12 @@ import io.vertx.sqlclient.Tuple;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 /**
  * Storage: owns the PostgreSQL pool (or an embedded PostgreSQL when no PULSE_DB_URL is set), applies the schema
  * migrations and serves {@link NamespaceStore} on the event bus.
  */
 public final class StoreVerticle extends VerticleBase {
 
-  private static final Logger log = LoggerFactory.getLogger(StoreVerticle.class);
   /** The pulse_namespaces gauge is a count query, refreshed at most this far apart (never per scrape). */
   private static final long MAX_COUNT_INTERVAL_MS = 15_000;
 
@@ -102,12 +98,11 @@ public final class StoreVerticle extends VerticleBase {
     }
     return vertx.executeBlocking(() -> {
       embedded = EmbeddedPostgres.start(config.database().dataDir().resolve("postgres"));
-      log.info("Started embedded PostgreSQL on {}:{} with its data under {}", embedded.host(), embedded.port(),
-          config.database().dataDir().resolve("postgres"));
       return new PgConnectOptions()
           .setHost(embedded.host())
           .setPort(embedded.port())
           .setUser(embedded.user())
+          .setPassword(embedded.password())
           .setDatabase(embedded.database());
     });
   }
