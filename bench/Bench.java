@@ -352,6 +352,7 @@ public final class Bench {
     builder.environment().put("PULSE_HTTP_PORT", String.valueOf(port));
     builder.environment().put("PULSE_HTTP_HOST", HOST);
     builder.environment().put("PULSE_DB_URL", "postgresql://postgres@" + HOST + ":5432/" + DB);
+    builder.environment().put("PULSE_SECRET_KEY", "YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmctLS0tLS0tLS0=");
     builder.environment().put("PULSE_DB_POOL_SIZE", "16");
     builder.environment().put("PULSE_AMQP_URL", "amqp://" + HOST + ":5672/" + enc(VHOST));
     builder.environment().put("PULSE_RABBIT_API", "http://" + HOST + ":" + MGMT + "/api");

@@ -155,7 +155,7 @@ final class NamespaceRoutes {
   private void revokeNamespace(RoutingContext ctx) {
     String name = ctx.pathParam("namespace");
     RequestInfo info = new RequestInfo("revokeNamespace", new JsonObject().put("namespace", name), null);
-    Future<Void> revoked = namespaceCaller(ctx, name).compose(caller -> {
+    Future<NamespaceCore.Revocation> revoked = namespaceCaller(ctx, name).compose(caller -> {
       if (!revocations.tryTake(caller.name(), System.nanoTime())) {
         limited.get("revoke").increment();
         return Future.failedFuture(PulseError.TOO_MANY_REQUESTS.exception("Too many revocations: caller "
@@ -165,8 +165,12 @@ final class NamespaceRoutes {
       return logged("revokeNamespace", name, caller, namespaces.revoke(name));
     });
     revocationOutcomes.count(revoked).onComplete(ar -> {
-      if (ar.succeeded()) {
+      if (ar.succeeded() && ar.result() == NamespaceCore.Revocation.REMOVED) {
         ctx.response().setStatusCode(204).end();
+      } else if (ar.succeeded()) {
+        ctx.response().setStatusCode(202).end(new JsonObject().put("namespace", name).put("state", "removing")
+            .put("message", "Namespace '" + name + "' is being removed (claims no longer renew it); GET "
+                + HttpVerticle.BASE + "/namespace/" + name + " answers 404 once it is gone").encode());
       } else {
         Errors.send(ctx, info, ar.cause());
       }

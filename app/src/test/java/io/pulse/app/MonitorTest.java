@@ -11,11 +11,10 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.pulse.client.Events;
+import io.pulse.testkit.TcpRelay;
 import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetSocket;
 import io.vertx.junit5.VertxExtension;
 import jakarta.mail.internet.MimeMessage;
 
@@ -230,15 +229,14 @@ class MonitorTest {
   @Test
   void aSweepSurvivesABrokerOutageAndCarriesOnAfterIt(Vertx vertx) throws Exception {
     // The service reaches the management API through a TCP relay that the test cuts and restores.
-    int relayPort = TestEnv.closedPort();
-    NetServer relay = startRelay(vertx, relayPort);
+    TcpRelay relay = TcpRelay.start(vertx, TestEnv.RABBIT_HOST, TestEnv.MANAGEMENT_PORT);
     try (RunningService service = RunningService.start(vertx, settings(
-        "PULSE_RABBIT_API", "http://127.0.0.1:" + relayPort + "/api", "PULSE_RABBIT_TIMEOUT", "1s"));
+        "PULSE_RABBIT_API", "http://127.0.0.1:" + relay.port() + "/api", "PULSE_RABBIT_TIMEOUT", "1s"));
         Connection admin = adminConnection(service)) {
       String ns = TestEnv.unique("outage");
       String credentials = service.claim(ns, new JsonObject().put("contact", "outage@example.com"))
           .bodyAsJsonObject().getString("connectionString");
-      relay.close().await();
+      relay.cut();
       service.awaitMonitorSweeps(1, "failed");
       try (Connection connection = TestEnv.connect(credentials)) {
         Channel channel = connection.createChannel();
@@ -247,12 +245,12 @@ class MonitorTest {
         fill(admin, queue, 7);
         service.awaitMonitorSweeps(1, "failed");
         assertEquals(0, mails().size(), "nothing can be seen while the management API is down");
-        relay = startRelay(vertx, relayPort);
+        relay.restore();
         TestEnv.eventually(60, "a warning once the broker is back", () -> mails().size() == 1);
         assertTrue(subject(mails().get(0)).contains(queue));
       }
     } finally {
-      relay.close().await();
+      relay.close();
     }
   }
 
@@ -321,17 +319,5 @@ class MonitorTest {
   private static int exchangeStatus(RunningService service, String name) {
     return TestEnv.management(service.client, "GET", "/exchanges/" + TestEnv.encode(service.vhost) + "/"
         + TestEnv.encode(name), null).statusCode();
-  }
-
-  private static NetServer startRelay(Vertx vertx, int port) {
-    var client = vertx.createNetClient();
-    return vertx.createNetServer().connectHandler(inbound -> {
-      inbound.pause();
-      client.connect(TestEnv.MANAGEMENT_PORT, TestEnv.RABBIT_HOST).onSuccess((NetSocket outbound) -> {
-        inbound.pipeTo(outbound);
-        outbound.pipeTo(inbound);
-        inbound.resume();
-      }).onFailure(e -> inbound.close());
-    }).listen(port, "127.0.0.1").await();
   }
 }

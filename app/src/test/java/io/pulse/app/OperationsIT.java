@@ -64,6 +64,7 @@ class OperationsIT {
     Path log = Files.createTempFile("pulse-ops", ".log");
     Map<String, String> env = new HashMap<>();
     env.put("PULSE_DB_URL", TestEnv.dbUrl(database));
+    env.put("PULSE_SECRET_KEY", TestEnv.SECRET_KEY);
     env.put("PULSE_AMQP_URL", TestEnv.amqpUrl(vhost));
     env.put("PULSE_RABBIT_API", TestEnv.managementApi());
     env.put("PULSE_USERNAME_PREFIX", prefix);

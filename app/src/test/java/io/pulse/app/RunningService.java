@@ -70,6 +70,7 @@ final class RunningService implements AutoCloseable {
     settings.put("PULSE_AMQP_URL", TestEnv.amqpUrl(vhost));
     settings.put("PULSE_USERNAME_PREFIX", userPrefix);
     settings.put("PULSE_JWT_SECRET", TestEnv.JWT_SECRET);
+    settings.put("PULSE_SECRET_KEY", TestEnv.SECRET_KEY);
     settings.put("PULSE_DB_TIMEOUT", "3s");
     settings.put("PULSE_RABBIT_TIMEOUT", "3s");
     // The monitor deletes orphans of the vhost; only the tests about it let it sweep.

@@ -27,6 +27,7 @@ public final class PulseConfig {
   private final Map<String, String> values;
   private final HttpConfig http;
   private final DatabaseConfig database;
+  private final SecretsConfig secrets;
   private final RabbitConfig rabbit;
   private final NamespacesConfig namespaces;
   private final AuthConfig auth;
@@ -41,6 +42,7 @@ public final class PulseConfig {
     Values v = new Values(values);
     this.http = HttpConfig.read(v);
     this.database = DatabaseConfig.read(v);
+    this.secrets = SecretsConfig.read(v, database);
     this.rabbit = RabbitConfig.read(v);
     this.namespaces = NamespacesConfig.read(v);
     this.auth = AuthConfig.read(v);
@@ -98,6 +100,10 @@ public final class PulseConfig {
 
   public DatabaseConfig database() {
     return database;
+  }
+
+  public SecretsConfig secrets() {
+    return secrets;
   }
 
   public RabbitConfig rabbit() {

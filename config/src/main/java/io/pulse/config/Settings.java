@@ -34,6 +34,10 @@ public final class Settings {
     add("PULSE_DATA_DIR", "./data");
     add("PULSE_DB_POOL_SIZE", "8");
     add("PULSE_DB_TIMEOUT", "5s");
+    secret("PULSE_SECRET_KEY", null);
+    add("PULSE_SECRET_KEY_FILE", null);
+    secret("PULSE_SECRET_KEY_OLD", null);
+    add("PULSE_ALLOW_PLAINTEXT_SECRETS", "false");
     // rabbit
     add("PULSE_RABBIT_API", "http://localhost:15672/api");
     add("PULSE_RABBIT_USER", "guest");

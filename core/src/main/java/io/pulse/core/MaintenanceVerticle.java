@@ -53,9 +53,10 @@ public final class MaintenanceVerticle extends VerticleBase {
     sweeps = new SweepCounters(meters);
     NamespaceStore store = NamespaceStore.createProxy(vertx, config.database().busTimeoutMillis());
     RabbitAdmin rabbit = RabbitAdmin.createProxy(vertx, config.rabbit().busTimeoutMillis());
-    rotation = new Rotation(config, store, rabbit);
-    removal = new Removal(vertx, config, store, rabbit);
-    reconciliation = new Reconciliation(config, store, rabbit);
+    Leases leases = new Leases(vertx, store);
+    rotation = new Rotation(config, store, rabbit, leases);
+    removal = new Removal(vertx, config, store, rabbit, leases);
+    reconciliation = new Reconciliation(config, store, rabbit, leases);
     if (config.operations().dryRun()) {
       log.warn("PULSE_DRY_RUN is on: maintenance logs what it would delete or close and does not do it");
     }

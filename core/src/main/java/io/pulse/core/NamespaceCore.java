@@ -43,7 +43,7 @@ public final class NamespaceCore implements NamespaceService {
     this.namespacePrefix = config.naming().namespacePrefix();
     this.store = store;
     this.claims = new Claims(config, store, rabbit);
-    this.removal = new Removal(vertx, config, store, rabbit);
+    this.removal = new Removal(vertx, config, store, rabbit, new Leases(vertx, store));
     this.claimOutcomes = Outcomes.claims(meters);
     this.revocationOutcomes = Outcomes.revocations(meters);
   }
@@ -69,8 +69,11 @@ public final class NamespaceCore implements NamespaceService {
     return answer(() -> claims.claim(namespace, payload).map(c -> new Claim(c.answer(), c.created())));
   }
 
+  /** How a revocation ended: the namespace is gone, or its removal is under way and a sweep will finish it. */
+  public enum Revocation { REMOVED, PENDING }
+
   /** Revokes a namespace (uncounted). */
-  public Future<Void> revoke(String namespace) {
+  public Future<Revocation> revoke(String namespace) {
     return answer(() -> {
       Validation.namespace(namespace, namespacePrefix);
       return removal.revoke(namespace);
@@ -87,9 +90,10 @@ public final class NamespaceCore implements NamespaceService {
     return claimOutcomes.count(claim(namespace, payload).map(Claim::answer));
   }
 
+  /** Succeeds once the revocation is recorded: the namespace is gone, or will be (see {@link #revoke}). */
   @Override
   public Future<Void> revokeNamespace(String namespace) {
-    return revocationOutcomes.count(revoke(namespace));
+    return revocationOutcomes.count(revoke(namespace).mapEmpty());
   }
 
   @Override

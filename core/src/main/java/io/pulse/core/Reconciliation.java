@@ -15,7 +15,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,12 +34,14 @@ final class Reconciliation {
   private final Naming naming;
   private final NamespaceStore store;
   private final RabbitAdmin rabbit;
+  private final Leases leases;
 
-  Reconciliation(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit) {
+  Reconciliation(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit, Leases leases) {
     this.config = config;
     this.naming = config.naming();
     this.store = store;
     this.rabbit = rabbit;
+    this.leases = leases;
   }
 
   /** Answers how many namespaces it repaired. */
@@ -127,15 +128,14 @@ final class Reconciliation {
    * sweep's listing may predate a rotation) and puts back only what still differs.
    */
   private Future<Boolean> repair(String name) {
-    String token = UUID.randomUUID().toString();
-    return store.lease(name, Leases.SECONDS, token).compose(record -> {
+    return leases.with(token -> store.lease(name, leases.seconds(), token).compose(record -> {
       if (record == null || record.expiring() || !record.provisioned()) {
         return record == null ? Future.succeededFuture(false) : store.release(name, token).map(false);
       }
       List<Future<Boolean>> users = new ArrayList<>();
       for (int n = 1; n <= 2; n++) {
         if (record.hasUser(n)) {
-          users.add(repairUser(record, n));
+          users.add(repairUser(record, n, token));
         }
       }
       return Future.all(users).map(all -> {
@@ -148,13 +148,13 @@ final class Reconciliation {
         }
         return changed;
       }).eventually(() -> store.release(name, token));
-    }).recover(e -> {
+    })).recover(e -> {
       log.warn("Reconciliation of {} failed; the next sweep retries: {}", name, e.getMessage());
       return Future.succeededFuture(false);
     });
   }
 
-  private Future<Boolean> repairUser(NamespaceRecord record, int n) {
+  private Future<Boolean> repairUser(NamespaceRecord record, int n, String token) {
     String user = naming.username(record.name(), n);
     String vhost = config.rabbit().vhost();
     return rabbit.getUser(user).compose(current -> {
@@ -163,11 +163,12 @@ final class Reconciliation {
       }
       Future<Boolean> put = current != null && userInStep(record, n, Map.of(user, current))
           ? Future.succeededFuture(false)
-          : rabbit.putUser(user, record.password(n), naming.userTags()).map(true);
+          : leases.guard(token, () -> rabbit.putUser(user, record.password(n), naming.userTags())).map(true);
       return put.compose(userChanged -> rabbit.getPermissions(vhost, user).compose(permissions ->
           permissions != null && permissionsInStep(record.name(), n, Map.of(user, permissions))
               ? Future.succeededFuture(userChanged)
-              : rabbit.putPermissions(vhost, user, naming.permissions(record.name())).map(true)));
+              : leases.guard(token, () -> rabbit.putPermissions(vhost, user, naming.permissions(record.name())))
+                  .map(true)));
     });
   }
 

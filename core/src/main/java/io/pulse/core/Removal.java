@@ -14,7 +14,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
@@ -31,50 +30,78 @@ final class Removal {
   private static final Logger log = LoggerFactory.getLogger(Removal.class);
   /** Rows leased at once by an expiry sweep. */
   private static final int BATCH = 1000;
+  /** How long a revocation waits for the namespace to be gone before it answers that it is under way. */
+  static final long REVOCATION_WAIT_MILLIS = 10_000;
+  private final long revocationWaitMillis;
+  private static final long GONE_POLL_MILLIS = 200;
 
   private final Vertx vertx;
   private final PulseConfig config;
   private final Naming naming;
   private final NamespaceStore store;
   private final RabbitAdmin rabbit;
+  private final Leases leases;
 
-  Removal(Vertx vertx, PulseConfig config, NamespaceStore store, RabbitAdmin rabbit) {
+  Removal(Vertx vertx, PulseConfig config, NamespaceStore store, RabbitAdmin rabbit, Leases leases) {
+    this(vertx, config, store, rabbit, leases, REVOCATION_WAIT_MILLIS);
+  }
+
+  Removal(Vertx vertx, PulseConfig config, NamespaceStore store, RabbitAdmin rabbit, Leases leases,
+      long revocationWaitMillis) {
+    this.revocationWaitMillis = revocationWaitMillis;
     this.vertx = vertx;
     this.config = config;
     this.naming = config.naming();
     this.store = store;
     this.rabbit = rabbit;
+    this.leases = leases;
   }
 
   /** Removes every namespace whose expires plus PULSE_EXPIRY_DELAY has passed; answers how many. */
   Future<Integer> expireDue() {
-    String token = UUID.randomUUID().toString();
     boolean dryRun = config.operations().dryRun();
-    return store.leaseExpiries(BATCH, config.lifecycle().expiryDelay().toSeconds(), Leases.SECONDS, token, !dryRun)
+    return leases.with(token -> store.leaseExpiries(BATCH, config.lifecycle().expiryDelay().toSeconds(),
+            leases.seconds(), token, !dryRun)
         .compose(batch -> {
           Future<Integer> expired = Lanes.count(batch, record -> remove(record, token, "expired", new DryRun(dryRun))
               .map(true).recover(e -> Future.succeededFuture(false)));
           // A dry run leaves the rows as they are: going round again would find the same ones.
           return batch.size() < BATCH || dryRun ? expired : expired.compose(n -> expireDue().map(m -> n + m));
-        });
+        }));
   }
 
   /**
-   * Revokes a namespace now: the same removal as expiry. It is a caller's explicit request, so a dry run does not hold
-   * it back. Fails with ResourceNotFound when there is no such namespace.
+   * Revokes a namespace now: it is marked for removal (durably: from then on claims no longer renew it, and whoever
+   * holds its lease — this call, or a maintenance sweep of any replica — removes it). Answers REMOVED once it is gone,
+   * whoever removed it, or PENDING when that takes longer than the wait ({@link #REVOCATION_WAIT_MILLIS}) or a step
+   * failed (a later sweep finishes it). It is a caller's explicit request, so a dry run does not hold it back. Fails with
+   * ResourceNotFound when there is no such namespace.
    */
-  Future<Void> revoke(String name) {
+  Future<NamespaceCore.Revocation> revoke(String name) {
     return store.markExpiring(name).compose(record -> {
       if (record == null) {
         return PulseError.RESOURCE_NOT_FOUND.fail("Namespace '" + name + "' does not exist");
       }
-      String token = UUID.randomUUID().toString();
-      return Retry.polling(vertx, 25, 200, () -> store.lease(name, Leases.SECONDS, token), leased -> leased != null)
-          .compose(leased -> leased == null
-              ? PulseError.SERVICE_UNAVAILABLE.<Void>fail("Namespace '" + name + "' is busy; it is marked for removal"
-                  + " and the next maintenance sweep removes it")
-              : remove(leased, token, "was revoked", new DryRun(false)));
+      String token = leases.open();
+      Future<Void> removed = store.lease(name, leases.seconds(), token).compose(leased -> leased == null
+          ? gone(name)
+          : remove(leased, token, "was revoked", new DryRun(false)));
+      removed.onComplete(ar -> leases.close(token));
+      Future<NamespaceCore.Revocation> outcome = removed.map(NamespaceCore.Revocation.REMOVED).recover(e -> {
+        log.info("Revocation of namespace {} is under way and will finish later: {}", name, e.getMessage());
+        return Future.succeededFuture(NamespaceCore.Revocation.PENDING);
+      });
+      return Future.any(outcome, vertx.timer(revocationWaitMillis).map(NamespaceCore.Revocation.PENDING))
+          .map(any -> outcome.isComplete() ? outcome.result() : NamespaceCore.Revocation.PENDING);
     });
+  }
+
+  /** Succeeds when another holder (a maintenance sweep) has removed the namespace; polls until the wait is over. */
+  private Future<Void> gone(String name) {
+    long polls = Math.max(1, revocationWaitMillis / GONE_POLL_MILLIS);
+    return Retry.polling(vertx, (int) polls, GONE_POLL_MILLIS, () -> store.findAll(List.of(name)), List::isEmpty)
+        .compose(left -> left.isEmpty() ? Future.succeededFuture()
+            : Future.failedFuture(new IllegalStateException("another holder is still removing it")));
   }
 
   private Future<Void> remove(NamespaceRecord record, String token, String why, DryRun dryRun) {
@@ -82,7 +109,7 @@ final class Removal {
     String vhost = config.rabbit().vhost();
     String reason = "Pulse namespace " + name + " " + why;
     return ownUsers(record)
-        .compose(users -> rabbit.listConnections(vhost).compose(connections -> {
+        .compose(users -> leases.guard(token, () -> rabbit.listConnections(vhost)).compose(connections -> {
           List<String> theirs = new ArrayList<>();
           connections.forEach(c -> {
             JsonObject connection = (JsonObject) c;
@@ -90,14 +117,15 @@ final class Removal {
               theirs.add(connection.getString("name"));
             }
           });
-          return all(dryRun, "close connection", theirs, connection -> rabbit.closeConnection(connection, reason));
-        }).compose(v -> all(dryRun, "delete user", users, rabbit::deleteUser)))
+          return all(token, dryRun, "close connection", theirs,
+              connection -> rabbit.closeConnection(connection, reason));
+        }).compose(v -> all(token, dryRun, "delete user", users, rabbit::deleteUser)))
         // The broker's name filters ignore case: only exact matches are this namespace's.
         .compose(v -> rabbit.listQueueNames(vhost, naming.queueFilter(name)))
-        .compose(queues -> all(dryRun, "delete queue", only(queues, q -> naming.ownsQueue(name, q)),
+        .compose(queues -> all(token, dryRun, "delete queue", only(queues, q -> naming.ownsQueue(name, q)),
             queue -> rabbit.deleteQueue(vhost, queue)))
         .compose(v -> rabbit.listExchangeNames(vhost, naming.exchangeFilter(name)))
-        .compose(exchanges -> all(dryRun, "delete exchange", only(exchanges, e -> naming.ownsExchange(name, e)),
+        .compose(exchanges -> all(token, dryRun, "delete exchange", only(exchanges, e -> naming.ownsExchange(name, e)),
             exchange -> rabbit.deleteExchange(vhost, exchange)))
         .compose(v -> {
           if (dryRun.isOn()) {
@@ -138,9 +166,10 @@ final class Removal {
     return names.stream().filter(owned).toList();
   }
 
-  private static Future<Void> all(DryRun dryRun, String what, List<String> targets,
+  /** Every step on every target, each only while the lease is surely held (and, in a dry run, only logged). */
+  private Future<Void> all(String token, DryRun dryRun, String what, List<String> targets,
       Function<String, Future<Void>> act) {
-    return Future.all(targets.stream().map(target -> dryRun.guard(what + " " + target, () -> act.apply(target)))
-        .toList()).mapEmpty();
+    return Future.all(targets.stream().map(target -> dryRun.guard(what + " " + target,
+        () -> leases.guard(token, () -> act.apply(target)))).toList()).mapEmpty();
   }
 }

@@ -7,7 +7,6 @@ import io.pulse.store.api.NamespaceRecord;
 import io.pulse.store.api.NamespaceStore;
 import io.vertx.core.Future;
 
-import java.util.UUID;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,21 +26,22 @@ final class Rotation {
   private final Naming naming;
   private final NamespaceStore store;
   private final RabbitAdmin rabbit;
+  private final Leases leases;
 
-  Rotation(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit) {
+  Rotation(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit, Leases leases) {
     this.config = config;
     this.naming = config.naming();
     this.store = store;
     this.rabbit = rabbit;
+    this.leases = leases;
   }
 
   /** Rotates every namespace whose rotation is due; answers how many rotated. */
   Future<Integer> rotateDue() {
-    String token = UUID.randomUUID().toString();
-    return store.leaseRotations(BATCH, Leases.SECONDS, token).compose(batch -> {
+    return leases.with(token -> store.leaseRotations(BATCH, leases.seconds(), token).compose(batch -> {
       Future<Integer> rotated = Lanes.count(batch, record -> rotate(record, token));
       return batch.size() < BATCH ? rotated : rotated.compose(n -> rotateDue().map(m -> n + m));
-    });
+    }));
   }
 
   /**
@@ -59,11 +59,12 @@ final class Rotation {
         return Future.failedFuture(new IllegalStateException("RabbitMQ user " + user + " exists and was not made by"
             + " this service; the namespace cannot rotate until the broker's operator removes that user"));
       }
-      return rabbit.putUser(user, password, naming.userTags());
+      return leases.guard(token, () -> rabbit.putUser(user, password, naming.userTags()));
     });
     if (!record.hasUser(standby)) {
       // The standby user is made at the first rotation: then it needs its permissions too.
-      put = put.compose(v -> rabbit.putPermissions(config.rabbit().vhost(), user, naming.permissions(name)));
+      put = put.compose(v -> leases.guard(token,
+          () -> rabbit.putPermissions(config.rabbit().vhost(), user, naming.permissions(name))));
     }
     return put
         .compose(v -> store.completeRotation(name, token, standby, password,

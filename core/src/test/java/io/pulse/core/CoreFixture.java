@@ -25,6 +25,7 @@ final class CoreFixture implements AutoCloseable {
   final PulseConfig config;
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final NamespaceCore core;
+  final Leases leases;
 
   CoreFixture(String... settings) {
     Map<String, String> values = new HashMap<>(Map.of("PULSE_USERNAME_PREFIX", "u-", "PULSE_EXPIRY_DELAY", "0s"));
@@ -33,18 +34,28 @@ final class CoreFixture implements AutoCloseable {
     }
     config = PulseConfig.fromMap(values);
     core = NamespaceCore.create(vertx, config, store, rabbit, meters);
+    leases = new Leases(vertx, store);
   }
 
   Rotation rotation() {
-    return new Rotation(config, store, rabbit);
+    return new Rotation(config, store, rabbit, leases);
   }
 
   Removal removal() {
-    return new Removal(vertx, config, store, rabbit);
+    return new Removal(vertx, config, store, rabbit, leases);
+  }
+
+  Removal removalWaiting(long revocationWaitMillis) {
+    return new Removal(vertx, config, store, rabbit, leases, revocationWaitMillis);
+  }
+
+  /** Awaits a call, its failure coded as callers see it. */
+  static <T> T coded(Future<T> call) {
+    return call.recover(e -> Future.failedFuture(io.pulse.client.PulseError.coded(e))).await();
   }
 
   Reconciliation reconciliation() {
-    return new Reconciliation(config, store, rabbit);
+    return new Reconciliation(config, store, rabbit, leases);
   }
 
   String user(String namespace, int n) {

@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.core.fakes.FakeRabbit;
 import io.pulse.store.api.NamespaceRecord;
+import io.pulse.testkit.TestEnv;
+import io.vertx.serviceproxy.ServiceException;
 
 import java.time.Duration;
 import java.util.List;
@@ -92,6 +95,38 @@ class RemovalTest {
   }
 
   @Test
+  void aRevocationAnswersRemovedWhenAnotherHolderFinishesTheRemovalWithinTheWait() {
+    namespaceWithResources("team");
+    f.store.lease("team", 60, "a-sweep-of-another-replica").await();
+    f.vertx.setTimer(300, id -> f.store.rows.remove("team"));
+
+    assertEquals(NamespaceCore.Revocation.REMOVED, f.removalWaiting(5_000).revoke("team").await());
+  }
+
+  @Test
+  void aRevocationAnswersPendingWhenTheRemovalTakesLongerThanTheWait() {
+    namespaceWithResources("team");
+    f.store.lease("team", 60, "a-sweep-of-another-replica").await();
+
+    assertEquals(NamespaceCore.Revocation.PENDING, f.removalWaiting(500).revoke("team").await());
+    assertTrue(f.store.record("team").expiring(), "marked: no claim renews it, and the holder finishes");
+  }
+
+  @Test
+  void aRemovalWhoseLeaseRanOutStopsBeforeItsNextStep() {
+    namespaceWithResources("team");
+    f.store.failWhen(call -> call.equals("renewLeases"));
+    Leases shortLived = new Leases(f.vertx, f.store, 1, 100, 900);
+    String token = shortLived.open();
+    assertTrue(shortLived.valid(token));
+    TestEnv.eventually(10, "the unrenewed lease is no longer trusted", () -> !shortLived.valid(token));
+    ServiceException lost = assertThrows(ServiceException.class, () -> CoreFixture.coded(shortLived.guard(token,
+        () -> f.rabbit.deleteUser(f.user("team", 1)))));
+    assertTrue(lost.getMessage().contains("lease"), lost.getMessage());
+    assertTrue(f.rabbit.users.containsKey(f.user("team", 1)), "the step did not run");
+  }
+
+  @Test
   void revokingAnUnknownNamespaceIsNotFound() {
     failure(f.core.revokeNamespace("nobody"), "ResourceNotFound");
   }
@@ -100,7 +135,7 @@ class RemovalTest {
   void aBrokerFailureHalfWayKeepsTheMarkedRecordAndALaterSweepFinishes() {
     namespaceWithResources("team");
     f.rabbit.failWhen(call -> call.startsWith("deleteQueue"));
-    failure(f.core.revokeNamespace("team"), "ServiceUnavailable");
+    assertEquals(NamespaceCore.Revocation.PENDING, f.core.revoke("team").await(), "accepted, to be finished later");
     assertTrue(f.store.record("team").expiring(), "still marked for removal");
     assertFalse(f.rabbit.users.containsKey(f.user("team", 1)), "the users went before the failure");
     assertNull(f.store.rows.get("team").leaseToken, "the lease is given back");

@@ -31,13 +31,15 @@ final class NamespaceStoreImpl implements NamespaceStore {
 
   private final Vertx vertx;
   private final Pool pool;
+  private final SecretBox box;
   private final Promise<Void> ready = Promise.promise();
   private volatile String notReadyReason = "the schema migrations have not run yet";
   private volatile boolean stopped;
 
-  NamespaceStoreImpl(Vertx vertx, Pool pool) {
+  NamespaceStoreImpl(Vertx vertx, Pool pool, SecretBox box) {
     this.vertx = vertx;
     this.pool = pool;
+    this.box = box;
   }
 
   void stop() {
@@ -45,14 +47,23 @@ final class NamespaceStoreImpl implements NamespaceStore {
   }
 
   /**
-   * Applies the migrations, retrying with backoff while the database cannot be reached. The future completes after
-   * the first attempt, whatever its outcome; until one succeeds, every call answers 503.
+   * Applies the migrations and seals the stored passwords with the current key, retrying with backoff while the
+   * database cannot be reached. The future completes after the first attempt; it fails only when the stored passwords
+   * do not open with the configured keys (a configuration to fix, not to retry). Until an attempt succeeds, every call
+   * answers 503.
    */
   Future<Void> migrateUntilReady(int failures) {
-    return Migrations.apply(vertx, pool).onSuccess(v -> {
+    return Migrations.apply(vertx, pool).compose(v -> Resealing.run(pool, box)).<Void>mapEmpty().onSuccess(v -> {
       log.info("Database schema is up to date");
       ready.tryComplete();
     }).recover(e -> {
+      if (e instanceof SecretBox.UnknownKeyException) {
+        notReadyReason = e.getMessage();
+        log.error("The stored passwords cannot be read: {}. Set PULSE_SECRET_KEY to the key they were encrypted with,"
+            + " or add that key to PULSE_SECRET_KEY_OLD", e.getMessage());
+        return Future.failedFuture(new IllegalStateException(e.getMessage()
+            + "; set PULSE_SECRET_KEY to the key they were encrypted with, or add it to PULSE_SECRET_KEY_OLD"));
+      }
       if (!stopped) {
         notReadyReason = describe(e);
         long delayMs = Retry.backoff(FIRST_RETRY_DELAY_MS, failures, MAX_RETRY_DELAY_MS);
@@ -86,7 +97,8 @@ final class NamespaceStoreImpl implements NamespaceStore {
     if (password == null || password.isEmpty()) {
       return PulseError.INPUT_VALIDATION.fail("a new namespace needs a password");
     }
-    return records(Sql.CLAIM, Tuple.of(name, expiresAt, contact, password, (double) rotationSeconds))
+    return records(Sql.CLAIM, Tuple.of(name, expiresAt, contact, box.seal(name, 1, password),
+            (double) rotationSeconds))
         .map(NamespaceStoreImpl::first)
         .recover(e -> e instanceof CaseTwinException ? caseTwin(name) : Future.failedFuture(e));
   }
@@ -152,8 +164,14 @@ final class NamespaceStoreImpl implements NamespaceStore {
   @Override
   public Future<NamespaceRecord> completeRotation(String name, String token, int activeUser, String password,
       long rotationSeconds) {
-    return records(Sql.COMPLETE_ROTATION, Tuple.of(name, token, (short) activeUser, password, (double) rotationSeconds))
+    return records(Sql.COMPLETE_ROTATION, Tuple.of(name, token, (short) activeUser,
+            box.seal(name, activeUser, password), (double) rotationSeconds))
         .map(NamespaceStoreImpl::first);
+  }
+
+  @Override
+  public Future<Void> renewLeases(List<String> tokens, long leaseSeconds) {
+    return query(Sql.RENEW_LEASES, Tuple.of(tokens.toArray(new String[0]), (double) leaseSeconds)).mapEmpty();
   }
 
   @Override
@@ -206,12 +224,27 @@ final class NamespaceStoreImpl implements NamespaceStore {
       if (e instanceof PgException && Sql.FOLDED_NAME_INDEX.equals(((PgException) e).getConstraint())) {
         return Future.failedFuture(new CaseTwinException());
       }
-      if (e instanceof PgException) {
+      if (e instanceof PgException && !unavailable(((PgException) e).getSqlState())) {
         log.error("Query failed: {}", sql, e);
         return PulseError.INTERNAL.fail("database error " + ((PgException) e).getSqlState());
       }
+      if (e instanceof PgException) {
+        PgException pg = (PgException) e;
+        return PulseError.SERVICE_UNAVAILABLE.fail("PostgreSQL is not available right now (" + pg.getSqlState() + ": "
+            + pg.getErrorMessage() + ")");
+      }
       return PulseError.SERVICE_UNAVAILABLE.fail("PostgreSQL is unreachable: " + describe(e));
     });
+  }
+
+  /**
+   * SQLSTATEs that mean "not now" rather than "wrong": connection exceptions (08), operator intervention such as a
+   * shutdown or a start-up in progress (57), insufficient resources such as too many connections (53), and a
+   * transaction that lost a serialization race or a deadlock (40001, 40P01). Callers hear 503 and retry.
+   */
+  static boolean unavailable(String sqlState) {
+    return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("57") || sqlState.startsWith("53")
+        || sqlState.equals("40001") || sqlState.equals("40P01"));
   }
 
   private static String describe(Throwable e) {
@@ -219,15 +252,16 @@ final class NamespaceStoreImpl implements NamespaceStore {
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
   }
 
-  private static NamespaceRecord toRecord(Row row) {
+  private NamespaceRecord toRecord(Row row) {
+    String name = row.getString("name");
     return new NamespaceRecord(
-        row.getString("name"),
+        name,
         row.getOffsetDateTime("created").toInstant(),
         row.getOffsetDateTime("expires").toInstant(),
         row.getString("contact"),
         row.getShort("active_user"),
-        row.getString("password_1"),
-        row.getString("password_2"),
+        box.open(name, 1, row.getString("password_1")),
+        box.open(name, 2, row.getString("password_2")),
         row.getOffsetDateTime("next_rotation").toInstant(),
         row.getBoolean("provisioned"),
         row.getBoolean("expiring"),

@@ -72,6 +72,9 @@ final class Sql {
       + "lease_token = NULL, lease_until = NULL, updated = now() "
       + "WHERE name = $1 AND lease_token = $2 AND NOT expiring AND active_user <> $3 RETURNING " + COLUMNS;
 
+  static final String RENEW_LEASES = "UPDATE namespaces SET lease_until = now() + make_interval(secs => $2) "
+      + "WHERE lease_token = ANY($1)";
+
   static final String RELEASE = "UPDATE namespaces SET lease_token = NULL, lease_until = NULL "
       + "WHERE name = $1 AND lease_token = $2";
 
@@ -96,6 +99,13 @@ final class Sql {
       + "notified_at = $5, version = version + 1, updated = now() WHERE queue = $1 AND version = $6";
 
   static final String REMOVE_QUEUE_STATE = "DELETE FROM queue_states WHERE queue = $1 AND version = $2";
+
+  /** The stored passwords, for sealing them again at start: paged by name. */
+  static final String PASSWORDS_AFTER = "SELECT name, password_1, password_2 FROM namespaces WHERE name > $1 "
+      + "ORDER BY name LIMIT $2";
+
+  static final String RESEAL = "UPDATE namespaces SET password_1 = $2, password_2 = $3 WHERE name = $1 "
+      + "AND password_1 IS NOT DISTINCT FROM $4 AND password_2 IS NOT DISTINCT FROM $5";
 
   static final String PING = "SELECT 1 FROM namespaces LIMIT 1";
 

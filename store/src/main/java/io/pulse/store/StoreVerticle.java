@@ -25,12 +25,16 @@ import io.vertx.sqlclient.Tuple;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Storage: owns the PostgreSQL pool (or an embedded PostgreSQL when no PULSE_DB_URL is set), applies the schema
  * migrations and serves {@link NamespaceStore} on the event bus.
  */
 public final class StoreVerticle extends VerticleBase {
 
+  private static final Logger log = LoggerFactory.getLogger(StoreVerticle.class);
   /** The pulse_namespaces gauge is a count query, refreshed at most this far apart (never per scrape). */
   private static final long MAX_COUNT_INTERVAL_MS = 15_000;
 
@@ -43,6 +47,7 @@ public final class StoreVerticle extends VerticleBase {
   private final MeterRegistry meters;
   private final AtomicLong liveNamespaces = new AtomicLong();
   private long countTimer = -1;
+  private SecretBox box;
 
   public StoreVerticle(PulseConfig config, MeterRegistry meters) {
     this.config = config;
@@ -51,7 +56,10 @@ public final class StoreVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return connectOptions().compose(options -> {
+    return connectOptions().compose(options -> secretBox().map(box -> {
+      this.box = box;
+      return options;
+    })).compose(options -> {
       // Every statement is a constant (Sql): prepare each once per connection, not on every call.
       options.setCachePreparedStatements(true);
       int timeoutMillis = (int) config.database().timeout().toMillis();
@@ -64,7 +72,7 @@ public final class StoreVerticle extends VerticleBase {
           .connectingTo(options)
           .using(vertx)
           .build();
-      store = new NamespaceStoreImpl(vertx, pool);
+      store = new NamespaceStoreImpl(vertx, pool, box);
       consumer = new ServiceBinder(vertx).setAddress(NamespaceStore.ADDRESS).registerLocal(NamespaceStore.class, store);
       statesConsumer = new ServiceBinder(vertx).setAddress(QueueStates.ADDRESS)
           .registerLocal(QueueStates.class, new QueueStatesImpl(store));
@@ -74,6 +82,21 @@ public final class StoreVerticle extends VerticleBase {
       // schema is in place, and keeps trying.
       return store.migrateUntilReady(0);
     }).onSuccess(v -> countNamespaces());
+  }
+
+  /**
+   * The box that seals stored passwords: with PULSE_SECRET_KEY (and the old keys); else, for the embedded database, a
+   * key of its own kept beside its data (0600); else (an external database with PULSE_ALLOW_PLAINTEXT_SECRETS) in clear.
+   */
+  private Future<SecretBox> secretBox() {
+    if (config.secrets().current() != null || config.database().external()) {
+      if (config.secrets().current() == null) {
+        log.warn("PULSE_ALLOW_PLAINTEXT_SECRETS is on: RabbitMQ passwords are stored in clear in the database");
+      }
+      return Future.succeededFuture(SecretBox.of(config.secrets(), null));
+    }
+    return vertx.executeBlocking(() -> SecretBox.of(config.secrets(),
+        EmbeddedKey.loadOrCreate(config.database().dataDir().resolve(EmbeddedKey.FILE))));
   }
 
   /** Keeps the pulse_namespaces gauge current with one cheap count query now and then. */

@@ -186,6 +186,16 @@ class NamespaceStoreTest {
     }
   }
 
+  @Test
+  void databaseStatesThatMeanNotNowAre503AndOnlyGenuineErrorsAre500() {
+    for (String notNow : List.of("08006", "08001", "57P01", "57P03", "53300", "40001", "40P01")) {
+      assertTrue(NamespaceStoreImpl.unavailable(notNow), notNow);
+    }
+    for (String bug : List.of("23505", "42P01", "22021", "42601")) {
+      assertFalse(NamespaceStoreImpl.unavailable(bug), bug);
+    }
+  }
+
   private static List<String> names(List<NamespaceRecord> records) {
     return records.stream().map(NamespaceRecord::name).toList();
   }

@@ -37,6 +37,8 @@ public final class TestEnv {
   public static final String ADMIN_USER = env("PULSE_TEST_RABBIT_USER", "guest");
   public static final String ADMIN_PASSWORD = env("PULSE_TEST_RABBIT_PASSWORD", "guest");
   public static final String JWT_SECRET = "test-secret-for-hs256-tokens-only";
+  /** The key that encrypts the passwords the service stores (PULSE_SECRET_KEY): 32 bytes, base64. */
+  public static final String SECRET_KEY = "dGVzdC1rZXktMzItYnl0ZXMtbG9uZy0tLS0tLS0tLS0=";
 
   private static final SecureRandom RANDOM = new SecureRandom();
 

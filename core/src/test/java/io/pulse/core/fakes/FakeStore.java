@@ -221,6 +221,15 @@ public final class FakeStore implements NamespaceStore {
   }
 
   @Override
+  public Future<Void> renewLeases(List<String> tokens, long leaseSeconds) {
+    return call("renewLeases", () -> {
+      rows.values().stream().filter(r -> tokens.contains(r.leaseToken))
+          .forEach(r -> r.leaseUntil = now.plusSeconds(leaseSeconds));
+      return Future.succeededFuture();
+    });
+  }
+
+  @Override
   public Future<Void> release(String name, String token) {
     return call("release", () -> {
       Row row = rows.get(name);

@@ -72,6 +72,12 @@ public interface NamespaceStore {
   Future<NamespaceRecord> completeRotation(String name, String token, int activeUser, String password,
       long rotationSeconds);
 
+  /**
+   * Extends every lease held under these tokens to {@code leaseSeconds} from now: a live holder renews its leases while
+   * it works, so a lease outlives a holder that died by at most that long.
+   */
+  Future<Void> renewLeases(List<String> tokens, long leaseSeconds);
+
   /** Gives a lease back. */
   Future<Void> release(String name, String token);
 
