@@ -208,7 +208,8 @@ class PulseConfigTest {
     assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
     assertFalse(e.getMessage().contains("mysql://admin"), e.getMessage());
     assertEquals("postgresql://u:p@db:5432/pulse",
-        PulseConfig.load(Map.of("PULSE_DB_URL", "postgresql://u:p@db:5432/pulse")).database().url());
+        PulseConfig.load(Map.of("PULSE_DB_URL", "postgresql://u:p@db:5432/pulse",
+        "PULSE_ALLOW_PLAINTEXT_SECRETS", "true")).database().url());
   }
 
   @Test
@@ -232,11 +233,13 @@ class PulseConfigTest {
         "PULSE_RABBIT_PASSWORD", "rabbitSecret1",
         "PULSE_JWT_SECRET", "jwtSecret2-padded-to-at-least-32-bytes",
         "PULSE_DB_URL", "postgresql://u:dbSecret3@db:5432/pulse",
+        "PULSE_SECRET_KEY", "c2VjcmV0S2V5NC1wYWRkZWQtdG8tMzItYnl0ZXMtLS0=",
         "PULSE_RABBIT_USER", "admin"));
     String text = c.describe();
     assertFalse(text.contains("rabbitSecret1"), text);
     assertFalse(text.contains("jwtSecret2"), text);
     assertFalse(text.contains("dbSecret3"), text);
+    assertFalse(text.contains("c2VjcmV0S2V5NC"), text);
     assertTrue(text.contains("PULSE_RABBIT_PASSWORD=****"), text);
     assertTrue(text.contains("PULSE_RABBIT_USER=admin"), text);
     assertFalse(c.toString().contains("rabbitSecret1"), c.toString());

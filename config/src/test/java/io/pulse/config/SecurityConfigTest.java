@@ -37,7 +37,8 @@ class SecurityConfigTest {
   @Test
   void aDatabaseUrlIsSplitIntoItsPartsWithThePasswordDecoded() {
     DatabaseConfig db = PulseConfig.fromMap(Map.of("PULSE_DB_URL",
-        "postgresql://pulse:Xq%2Bz%2F9%3Dkept@db.example.com:6432/pulse?sslmode=require")).database();
+        "postgresql://pulse:Xq%2Bz%2F9%3Dkept@db.example.com:6432/pulse?sslmode=require",
+        "PULSE_ALLOW_PLAINTEXT_SECRETS", "true")).database();
     assertEquals("db.example.com", db.host());
     assertEquals(6432, db.port());
     assertEquals("pulse", db.database());
@@ -46,7 +47,7 @@ class SecurityConfigTest {
     assertEquals("require", db.sslMode());
     assertFalse(db.toString().contains("kept"), db.toString());
     DatabaseConfig separate = PulseConfig.fromMap(Map.of("PULSE_DB_URL", "postgresql://pulse@db/pulse",
-        "PULSE_DB_PASSWORD", "from-its-own-setting")).database();
+        "PULSE_DB_PASSWORD", "from-its-own-setting", "PULSE_ALLOW_PLAINTEXT_SECRETS", "true")).database();
     assertEquals("from-its-own-setting", separate.password());
     assertEquals(5432, separate.port());
   }
