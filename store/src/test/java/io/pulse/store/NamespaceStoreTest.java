@@ -56,7 +56,8 @@ class NamespaceStoreTest {
   }
 
   private static PulseConfig config(String url) {
-    return PulseConfig.fromMap(Map.of("PULSE_DB_URL", url, "PULSE_DB_TIMEOUT", "2s"));
+    return PulseConfig.fromMap(Map.of("PULSE_DB_URL", url, "PULSE_DB_TIMEOUT", "2s", "PULSE_SECRET_KEY",
+        TestEnv.SECRET_KEY));
   }
 
   private static NamespaceRecord provisioned(String name, long rotationSeconds) {
