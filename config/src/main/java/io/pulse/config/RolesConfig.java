@@ -44,16 +44,16 @@ public record RolesConfig(Set<RolesConfig.Role> roles) {
   }
 
   static RolesConfig read(Values v) {
+    String known = "(the roles are " + Arrays.stream(Role.values()).map(Role::id).collect(Collectors.joining(", "))
+        + ")";
     Set<Role> roles = EnumSet.noneOf(Role.class);
     for (String name : v.list("PULSE_ROLES")) {
-      Role role = Arrays.stream(Role.values()).filter(r -> r.id().equals(name)).findFirst()
-          .orElseThrow(() -> new ConfigException("PULSE_ROLES", "unknown role '" + Text.printable(name)
-              + "' (the roles are " + Arrays.stream(Role.values()).map(Role::id).collect(Collectors.joining(", "))
-              + ")"));
-      roles.add(role);
+      roles.add(Arrays.stream(Role.values()).filter(r -> r.id().equals(name)).findFirst()
+          .orElseThrow(() -> new ConfigException("PULSE_ROLES", "unknown role '" + Text.printable(name) + "' "
+              + known)));
     }
     if (roles.isEmpty()) {
-      throw new ConfigException("PULSE_ROLES", "names no role (the roles are api, namespaces, maintenance, monitor)");
+      throw new ConfigException("PULSE_ROLES", "names no role " + known);
     }
     return new RolesConfig(roles);
   }
