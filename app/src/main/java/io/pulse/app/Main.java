@@ -55,7 +55,8 @@ public final class Main {
       System.exit(1);
       return;
     }
-    log.info("Pulse service started; REST API on port {}", deployment.httpPort());
+    log.info("Pulse service started (PULSE_ROLES={}){}", config.roles().describe(),
+        deployment.httpPort() < 0 ? "" : "; REST API on port " + deployment.httpPort());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(log, vertx, deployment, config), "pulse-shutdown"));
   }
 

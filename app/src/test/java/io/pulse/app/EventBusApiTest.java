@@ -10,6 +10,7 @@ import io.pulse.testkit.TestEnv;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.serviceproxy.ServiceException;
@@ -88,6 +89,38 @@ class EventBusApiTest {
         pulse.undeploy().await();
       }
     }
+  }
+
+  /** The documented wire format, sent without the proxy, against the real service. */
+  @Test
+  void rawMessagesInTheDocumentedFormatWorkAndOthersAreRefusedWithTheirCode(Vertx vertx) throws Exception {
+    try (RunningService service = RunningService.start(vertx)) {
+      String ns = TestEnv.unique("raw");
+      DeliveryOptions claim = new DeliveryOptions().addHeader("action", "claimNamespace").setLocalOnly(true);
+      JsonObject answer = (JsonObject) vertx.eventBus().request(NamespaceService.ADDRESS, new JsonObject()
+          .put("namespace", ns).put("payload", new JsonObject().put("contact", "raw@example.com")), claim)
+          .await().body();
+      TestEnv.connect(answer.getString("connectionString")).close();
+      assertEquals("raw@example.com", TestEnv.sql(vertx, service.database,
+          "SELECT contact FROM namespaces WHERE name = $1", ns).get(0).getString(0));
+
+      String guessed = TestEnv.unique("guess");
+      assertFailure(400, "InputValidationError", () -> vertx.eventBus().request(NamespaceService.ADDRESS,
+          new JsonObject().put("namespace", guessed).put("contact", "raw@example.com"), claim).await());
+      assertEquals(404, service.get("/namespace/" + guessed).statusCode(), "a refused message claims nothing");
+      assertFailure(400, "InvalidRequestArguments",
+          () -> vertx.eventBus().request(NamespaceService.ADDRESS, new JsonObject()).await());
+      assertFailure(400, "MalformedPayload", () -> vertx.eventBus().request(NamespaceService.ADDRESS, ns,
+          new DeliveryOptions().addHeader("action", "namespace")).await());
+    }
+  }
+
+  @Test
+  void aWrongSettingFailsTheDeploymentNamingItsKey(Vertx vertx) {
+    Exception failure = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+        () -> PulseDeployment.deploy(vertx, Map.of("PULSE_ROLES", "namespaces,everything")).await());
+    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    assertTrue(cause.getMessage().startsWith("PULSE_ROLES: unknown role 'everything'"), cause.getMessage());
   }
 
   @Test

@@ -8,8 +8,12 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The public event-bus contract of the Pulse service, served at {@link #ADDRESS} by the namespace verticle.
- * Answers are the same JSON as the REST API's; failures are {@code ServiceException}s whose failure code is the HTTP
+ * The public event-bus contract of the Pulse service, served at {@link #ADDRESS} by the namespace verticle (deployed
+ * with the {@code namespaces} role). Without the proxy, send a JSON object of the arguments by parameter name with a
+ * header {@code action} naming the method; a message that breaks this fails with a 400 (the repository's
+ * docs/event-bus.md has the wire format).
+ *
+ * <p>Answers are the same JSON as the REST API's; failures are {@code ServiceException}s whose failure code is the HTTP
  * status and whose debug info is {@code {"code": "<Taskcluster error code>"}} (InvalidNamespace, InputValidationError,
  * InvalidRequestArguments, ResourceNotFound, ServiceUnavailable, ...). Callers on the bus are trusted: no scopes
  * are checked, but every input rule is.
@@ -20,7 +24,12 @@ public interface NamespaceService {
 
   String ADDRESS = "pulse.namespaces";
 
-  /** A proxy for co-deployed code; {@code timeoutMillis} bounds each call. */
+  /**
+   * A proxy for co-deployed code; {@code timeoutMillis} bounds each call. Besides the service's coded
+   * {@code ServiceException}s, a call fails with a {@code ReplyException} of kind {@code NO_HANDLERS} when the service
+   * is not deployed in this Vert.x instance (it is never reached across a cluster), and of kind {@code TIMEOUT} when
+   * it did not answer within {@code timeoutMillis} (a claim may then be retried as it is: it renews).
+   */
   static NamespaceService createProxy(Vertx vertx, long timeoutMillis) {
     // Local only: answers may carry passwords, which must never cross a clustered event bus.
     return new NamespaceServiceVertxEBProxy(vertx, ADDRESS,

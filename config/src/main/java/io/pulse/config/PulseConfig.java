@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import org.yaml.snakeyaml.LoaderOptions;
@@ -24,6 +25,9 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  */
 public final class PulseConfig {
 
+  /** The settings a YAML file may give as a list (joined by commas, as in the environment). */
+  private static final Set<String> LIST_KEYS = Set.of("PULSE_USER_TAGS", "PULSE_ROLES");
+
   private final Map<String, String> values;
   private final HttpConfig http;
   private final DatabaseConfig database;
@@ -35,6 +39,7 @@ public final class PulseConfig {
   private final MonitorConfig monitor;
   private final MailConfig mail;
   private final OperationsConfig operations;
+  private final RolesConfig roles;
   private final Naming naming;
 
   private PulseConfig(Map<String, String> values) {
@@ -50,6 +55,7 @@ public final class PulseConfig {
     this.monitor = MonitorConfig.read(v);
     this.mail = MailConfig.read(v);
     this.operations = OperationsConfig.read(v);
+    this.roles = RolesConfig.read(v);
     this.naming = new Naming(namespaces);
   }
 
@@ -134,6 +140,11 @@ public final class PulseConfig {
     return operations;
   }
 
+  /** What a deployment runs beside storage and the RabbitMQ administration. */
+  public RolesConfig roles() {
+    return roles;
+  }
+
   /** The naming and ownership rules these settings imply. */
   public Naming naming() {
     return naming;
@@ -203,7 +214,7 @@ public final class PulseConfig {
         result.put(key, new JsonArray((List<?>) value).encode());
         return;
       }
-      if (value instanceof Map || value instanceof List && !key.equals("PULSE_USER_TAGS")) {
+      if (value instanceof Map || value instanceof List && !LIST_KEYS.contains(key)) {
         throw new ConfigException(key, "must be a single value in " + path);
       }
       result.put(key, value instanceof List

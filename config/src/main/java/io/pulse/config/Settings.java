@@ -83,6 +83,7 @@ public final class Settings {
     add("PULSE_SMTP_FROM", "pulse@localhost");
     add("PULSE_SMTP_STARTTLS", "optional");
     // operations
+    add("PULSE_ROLES", "api,namespaces,maintenance,monitor");
     add("PULSE_DRY_RUN", "false");
     add("PULSE_LOG_FORMAT", "text");
     add("PULSE_SHUTDOWN_TIMEOUT", "30s");

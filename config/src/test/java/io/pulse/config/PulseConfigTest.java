@@ -13,6 +13,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,6 +111,30 @@ class PulseConfigTest {
   @Test
   void userTagsFromEnvironmentAreCommaSeparated() {
     assertEquals(List.of("a", "b"), PulseConfig.load(Map.of("PULSE_USER_TAGS", " a , b ,")).namespaces().userTags());
+  }
+
+  @Test
+  void everyRoleRunsByDefaultAndAnyCanBeChosenByName() {
+    assertEquals(EnumSet.allOf(RolesConfig.Role.class), PulseConfig.load(Map.of()).roles().roles());
+    RolesConfig roles = PulseConfig.load(Map.of("PULSE_ROLES", " monitor, maintenance ")).roles();
+    assertEquals(EnumSet.of(RolesConfig.Role.MAINTENANCE, RolesConfig.Role.MONITOR), roles.roles());
+    assertFalse(roles.has(RolesConfig.Role.API));
+    assertEquals("maintenance,monitor", roles.describe());
+  }
+
+  @Test
+  void rolesMayBeAYamlList() throws IOException {
+    Path file = yaml("PULSE_ROLES:\n  - api\n  - namespaces\n");
+    assertEquals(EnumSet.of(RolesConfig.Role.API, RolesConfig.Role.NAMESPACES),
+        PulseConfig.load(Map.of("PULSE_CONFIG", file.toString())).roles().roles());
+  }
+
+  @Test
+  void anUnknownRoleOrNoneIsRejectedNamingTheKeyAndTheRoles() {
+    ConfigException e = rejects("PULSE_ROLES", "api,rest");
+    assertTrue(e.getMessage().contains("'rest'") && e.getMessage().contains("namespaces"), e.getMessage());
+    rejects("PULSE_ROLES", " , ");
+    rejects("PULSE_ROLES", "API");
   }
 
   @Test

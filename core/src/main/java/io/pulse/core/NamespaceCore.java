@@ -131,12 +131,15 @@ public final class NamespaceCore implements NamespaceService {
         .put("expires", Dates.iso(record.expires()));
   }
 
-  /** Runs a call, turning a refused input (thrown) and any failure into the coded failure its caller sees. */
+  /**
+   * Runs a call, turning a refused input (thrown), a bug (thrown too) and any failure into the coded failure its
+   * caller sees.
+   */
   private <T> Future<T> answer(Supplier<Future<T>> call) {
     Future<T> result;
     try {
       result = call.get();
-    } catch (ServiceException e) {
+    } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
     return result.recover(e -> {

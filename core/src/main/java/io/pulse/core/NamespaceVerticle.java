@@ -2,19 +2,22 @@ package io.pulse.core;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.client.NamespaceService;
+import io.pulse.client.NamespaceServiceVertxProxyHandler;
 import io.pulse.config.PulseConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
-import io.vertx.serviceproxy.ServiceBinder;
 
-/** Serves {@link NamespaceService} on the event bus at {@link NamespaceService#ADDRESS}, for co-deployed verticles. */
+/**
+ * Serves {@link NamespaceService} on the event bus at {@link NamespaceService#ADDRESS}, for co-deployed verticles, on
+ * this Vert.x instance only (answers carry passwords); messages that break its wire contract are refused with a 400
+ * before they reach the service ({@link ServiceEndpoint}).
+ */
 public final class NamespaceVerticle extends VerticleBase {
 
   private final PulseConfig config;
   private final MeterRegistry meters;
-  private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<Object> consumer;
 
   public NamespaceVerticle(PulseConfig config, MeterRegistry meters) {
     this.config = config;
@@ -23,8 +26,10 @@ public final class NamespaceVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    consumer = new ServiceBinder(vertx).setAddress(NamespaceService.ADDRESS)
-        .registerLocal(NamespaceService.class, NamespaceCore.create(vertx, config, meters));
+    NamespaceService service = NamespaceCore.create(vertx, config, meters);
+    consumer = ServiceEndpoint.registerLocal(vertx, NamespaceService.ADDRESS, NamespaceService.class,
+        new NamespaceServiceVertxProxyHandler(vertx, service, true,
+            NamespaceServiceVertxProxyHandler.DEFAULT_CONNECTION_TIMEOUT));
     return consumer.completion();
   }
 

@@ -37,6 +37,8 @@ public final class StoreVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StoreVerticle.class);
   /** The pulse_namespaces gauge is a count query, refreshed at most this far apart (never per scrape). */
   private static final long MAX_COUNT_INTERVAL_MS = 15_000;
+  private static final String EMBEDDED_MISSING = "PULSE_DB_URL is unset and the embedded PostgreSQL is not on the class path:"
+      + " set PULSE_DB_URL to your database, or add the dependency io.pulse:pulse-embedded-postgres";
 
   private final PulseConfig config;
   private EmbeddedPostgres embedded;
@@ -119,6 +121,9 @@ public final class StoreVerticle extends VerticleBase {
     if (config.database().external()) {
       return Future.succeededFuture(options(config.database()));
     }
+    if (!embeddedAvailable()) {
+      return Future.failedFuture(new IllegalStateException(EMBEDDED_MISSING));
+    }
     return vertx.executeBlocking(() -> {
       embedded = EmbeddedPostgres.start(config.database().dataDir().resolve("postgres"));
       return new PgConnectOptions()
@@ -128,6 +133,19 @@ public final class StoreVerticle extends VerticleBase {
           .setPassword(embedded.password())
           .setDatabase(embedded.database());
     });
+  }
+
+  /**
+   * Whether the embedded PostgreSQL (an optional dependency: an application with an external database does not carry
+   * its binaries) is on the class path.
+   */
+  static boolean embeddedAvailable() {
+    try {
+      Class.forName("io.pulse.embedded.EmbeddedPostgres", false, StoreVerticle.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 
   /** Built from the parts of PULSE_DB_URL, never from the text: a driver's parse error would quote the password. */
