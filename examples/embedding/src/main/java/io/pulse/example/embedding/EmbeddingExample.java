@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 public final class EmbeddingExample {
 
   /** The settings the example takes from the environment; see the service's docs/configuration.md. */
-  private static final List<String> FROM_ENVIRONMENT = List.of("PULSE_DB_URL", "PULSE_DB_PASSWORD",
+  private static final List<String> FROM_ENVIRONMENT = List.of("PULSE_DB_URL", "PULSE_DB_PASSWORD", "PULSE_SECRET_KEY",
       "PULSE_RABBIT_API", "PULSE_RABBIT_USER", "PULSE_RABBIT_PASSWORD", "PULSE_AMQP_URL", "PULSE_NAMESPACE_PREFIX",
       "PULSE_USERNAME_PREFIX");
 

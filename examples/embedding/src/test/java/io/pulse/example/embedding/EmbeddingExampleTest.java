@@ -51,6 +51,7 @@ class EmbeddingExampleTest {
   private Map<String, String> settings() {
     return Map.of(
         "PULSE_DB_URL", TestEnv.dbUrl(database),
+        "PULSE_SECRET_KEY", TestEnv.SECRET_KEY,
         "PULSE_RABBIT_API", TestEnv.managementApi(),
         "PULSE_RABBIT_USER", TestEnv.ADMIN_USER,
         "PULSE_RABBIT_PASSWORD", TestEnv.ADMIN_PASSWORD,
