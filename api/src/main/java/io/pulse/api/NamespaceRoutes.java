@@ -134,7 +134,7 @@ final class NamespaceRoutes {
   private Future<JsonObject> limitedClaim(Caller caller, String name, JsonObject payload) {
     long now = System.nanoTime();
     if (firstClaims.available(caller.name(), now)) {
-      return namespaces.claim(name, payload).map(claim -> {
+      return namespaces.claim(name, payload, caller.name()).map(claim -> {
         if (claim.created()) {
           firstClaims.take(caller.name(), System.nanoTime());
         }
@@ -148,7 +148,7 @@ final class NamespaceRoutes {
             + caller.name() + " may make " + perSecond(firstClaims) + "; renewing existing ones is not limited",
             firstClaims.retryAfterSeconds(caller.name(), System.nanoTime())));
       }
-      return namespaces.claim(name, payload).map(NamespaceCore.Claim::answer);
+      return namespaces.claim(name, payload, caller.name()).map(NamespaceCore.Claim::answer);
     });
   }
 
@@ -162,7 +162,7 @@ final class NamespaceRoutes {
             + caller.name() + " may make " + perSecond(revocations),
             revocations.retryAfterSeconds(caller.name(), System.nanoTime())));
       }
-      return logged("revokeNamespace", name, caller, namespaces.revoke(name));
+      return logged("revokeNamespace", name, caller, namespaces.revoke(name, caller.name()));
     });
     revocationOutcomes.count(revoked).onComplete(ar -> {
       if (ar.succeeded() && ar.result() == NamespaceCore.Revocation.REMOVED) {

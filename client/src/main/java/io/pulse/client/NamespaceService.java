@@ -58,4 +58,46 @@ public interface NamespaceService {
    * Answers {@code {"namespaces": [{"namespace", "created", "expires"}], "continuationToken"?}}.
    */
   Future<JsonObject> listNamespaces(JsonObject query);
+
+  // --- an owner's view of their namespace (the REST API's /namespace/<ns>/... routes) -----------------------------
+
+  /**
+   * What an owner sees of a namespace: {@code {"namespace", "created", "expires", "reclaimAt", "contacts": [e-mail],
+   * "alertThreshold", "deleteThreshold", "own": {"contacts"?, "alertThreshold"?, "deleteThreshold"?}, "limits":
+   * {"maxAlertThreshold", "maxDeleteThreshold", "maxContacts"}}} ({@code own}: what the owner set; the rest are the
+   * values in force). Fails with ResourceNotFound when there is none.
+   */
+  Future<JsonObject> namespaceDetails(String namespace);
+
+  /**
+   * Changes an owner's settings: {@code changes} is {@code {"contacts"?: [up to 5 e-mails] | null, "alertThreshold"?:
+   * n | null, "deleteThreshold"?: n | null}} (null: back to the claim's contact, or the operator's threshold); answers
+   * like {@link #namespaceDetails}.
+   */
+  Future<JsonObject> updateNamespace(String namespace, JsonObject changes);
+
+  /**
+   * The namespace's queues ({@code queue/<ns>/...}, exactly) with their sizes, rates, monitor state and bindings:
+   * {@code query} is {@code {"limit"?: 1..200, "continuationToken"?}}; answers {@code {"namespace", "alertThreshold",
+   * "deleteThreshold", "queues": [...], "continuationToken"?}} (docs/api.md has every field).
+   */
+  Future<JsonObject> namespaceQueues(String namespace, JsonObject query);
+
+  /** The open connections of the namespace's users: {@code {"namespace", "connections": [...]}}. */
+  Future<JsonObject> namespaceConnections(String namespace);
+
+  /**
+   * Deletes one of the namespace's queues ({@code queue} is its full name, {@code queue/<ns>/...}); fails with
+   * ResourceNotFound when there is no such queue of that namespace.
+   */
+  Future<Void> deleteQueue(String namespace, String queue);
+
+  /** Drops every ready message of one of the namespace's queues: answers {@code {"queue", "purged"}}. */
+  Future<JsonObject> purgeQueue(String namespace, String queue);
+
+  /**
+   * The namespace's history, newest first: {@code query} is {@code {"limit"?: 1..1000, "continuationToken"?}};
+   * answers {@code {"namespace", "events": [...], "continuationToken"?}}. The namespace need not exist any more.
+   */
+  Future<JsonObject> namespaceHistory(String namespace, JsonObject query);
 }

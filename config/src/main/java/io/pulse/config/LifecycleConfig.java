@@ -5,10 +5,11 @@ import java.time.Duration;
 /**
  * The credential lifecycle: how often passwords rotate, how long a claim lasts when it names no expiry and how far
  * ahead it may name one, how often
- * maintenance runs, how long after {@code expires} a namespace is removed, and how often the broker is reconciled.
+ * maintenance runs, how long after {@code expires} a namespace is removed, how often the broker is reconciled, and how
+ * long the namespaces' history is kept.
  */
 public record LifecycleConfig(Duration rotationInterval, Duration claimDuration, Duration maxClaimDuration,
-    Duration maintenanceInterval, Duration expiryDelay, Duration reconcileInterval) {
+    Duration maintenanceInterval, Duration expiryDelay, Duration reconcileInterval, Duration historyRetention) {
 
   static LifecycleConfig read(Values v) {
     Duration claim = v.positive("PULSE_CLAIM_DURATION");
@@ -23,6 +24,7 @@ public record LifecycleConfig(Duration rotationInterval, Duration claimDuration,
         max,
         v.atLeast("PULSE_MAINTENANCE_INTERVAL", Duration.ofMillis(100)),
         v.atLeast("PULSE_EXPIRY_DELAY", Duration.ZERO),
-        v.atLeast("PULSE_RECONCILE_INTERVAL", Duration.ofMillis(100)));
+        v.atLeast("PULSE_RECONCILE_INTERVAL", Duration.ofMillis(100)),
+        v.positive("PULSE_HISTORY_RETENTION"));
   }
 }

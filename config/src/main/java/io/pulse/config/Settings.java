@@ -68,6 +68,7 @@ public final class Settings {
     add("PULSE_MAINTENANCE_INTERVAL", "1m");
     add("PULSE_EXPIRY_DELAY", "1h");
     add("PULSE_RECONCILE_INTERVAL", "10m");
+    add("PULSE_HISTORY_RETENTION", "90d");
     // monitor
     add("PULSE_MONITOR_INTERVAL", "60s");
     add("PULSE_MONITOR_ALERT_THRESHOLD", "4000");
@@ -75,6 +76,8 @@ public final class Settings {
     add("PULSE_MONITOR_ALERT_AFTER", "0s");
     add("PULSE_MONITOR_REMINDER_INTERVAL", "1d");
     add("PULSE_CONNECTION_MAX_LIFETIME", "72h");
+    add("PULSE_MONITOR_MAX_ALERT_THRESHOLD", "40000");
+    add("PULSE_MONITOR_MAX_DELETE_THRESHOLD", "80000");
     // mail
     add("PULSE_SMTP_HOST", null);
     add("PULSE_SMTP_PORT", "25");

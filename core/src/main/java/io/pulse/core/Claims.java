@@ -48,7 +48,8 @@ final class Claims {
   record Claimed(JsonObject answer, boolean created) {
   }
 
-  Future<Claimed> claim(String namespace, JsonObject payload) {
+  /** Claims a namespace; {@code by} (the caller) is recorded in the history of a namespace it makes. */
+  Future<Claimed> claim(String namespace, JsonObject payload, String by) {
     Validation.namespace(namespace, naming.namespacePrefix());
     if (naming.isReserved(namespace)) {
       return PulseError.INVALID_NAMESPACE.fail("Namespace '" + namespace + "' is reserved: the service publishes its"
@@ -60,7 +61,7 @@ final class Claims {
             config.lifecycle().rotationInterval().toSeconds())
         .compose(record -> record.provisioned()
             ? Future.succeededFuture(new Claimed(answer(record), false))
-            : provision(record).map(made -> new Claimed(answer(made), true)));
+            : provision(record, by).map(made -> new Claimed(answer(made), true)));
   }
 
   /**
@@ -68,7 +69,7 @@ final class Claims {
    * nothing behind), makes the active user and its permissions, then marks the record provisioned; the standby user
    * is made at the first rotation, when it is first needed. Other replicas repeat the same idempotent calls.
    */
-  private Future<NamespaceRecord> provision(NamespaceRecord record) {
+  private Future<NamespaceRecord> provision(NamespaceRecord record, String by) {
     String name = record.name();
     Future<NamespaceRecord> inFlight = provisioning.get(name);
     if (inFlight != null) {
@@ -78,7 +79,7 @@ final class Claims {
     Future<NamespaceRecord> done = namesFree(record)
         .compose(v -> rabbit.putUser(user, record.password(record.activeUser()), naming.userTags()))
         .compose(v -> rabbit.putPermissions(config.rabbit().vhost(), user, naming.permissions(name)))
-        .compose(v -> store.markProvisioned(name))
+        .compose(v -> store.markProvisioned(name, by))
         .onSuccess(r -> log.info("Namespace {} created: user {} on vhost {}", name, user, config.rabbit().vhost()))
         .onFailure(e -> log.warn("Namespace {} not yet created; the next claim retries: {}", name, e.getMessage()));
     provisioning.put(name, done);
@@ -107,13 +108,20 @@ final class Claims {
     });
   }
 
-  /** The credentials of the active user; {@code reclaimAt} is the next rotation plus half an interval. */
+  /** The credentials of the active user, and when to claim again. */
   private JsonObject answer(NamespaceRecord record) {
     int active = record.activeUser();
-    Duration interval = config.lifecycle().rotationInterval();
     return NamespaceCore.summary(record)
         .put("connectionString", credentials.connectionString(naming.username(record.name(), active),
             record.password(active)))
-        .put("reclaimAt", Dates.iso(record.nextRotation().plus(interval.dividedBy(2))));
+        .put("reclaimAt", Dates.iso(reclaimAt(record, config.lifecycle().rotationInterval())));
+  }
+
+  /**
+   * When a caller should claim again: the next rotation plus half an interval. The standby user it then gets was made
+   * active by that rotation, and the user it held stays valid until the rotation after.
+   */
+  static Instant reclaimAt(NamespaceRecord record, Duration rotationInterval) {
+    return record.nextRotation().plus(rotationInterval.dividedBy(2));
   }
 }

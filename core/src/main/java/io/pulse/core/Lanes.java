@@ -3,8 +3,10 @@ package io.pulse.core;
 import io.vertx.core.Future;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /** Work over many namespaces, a bounded number at a time. */
@@ -29,6 +31,29 @@ final class Lanes {
         total += all.<Integer>resultAt(i);
       }
       return total;
+    });
+  }
+
+  /** Runs {@code step} over the items, at most {@code atOnce} at a time; answers the results in the items' order. */
+  static <T, R> Future<List<R>> map(List<T> items, int atOnce, Function<T, Future<R>> step) {
+    List<R> results = new ArrayList<>(Collections.nCopies(items.size(), null));
+    AtomicInteger next = new AtomicInteger();
+    List<Future<Void>> lanes = new ArrayList<>();
+    for (int i = 0; i < Math.min(atOnce, items.size()); i++) {
+      lanes.add(mapLane(items, next, step, results));
+    }
+    return Future.all(lanes).map(all -> results);
+  }
+
+  private static <T, R> Future<Void> mapLane(List<T> items, AtomicInteger next,
+      Function<T, Future<R>> step, List<R> results) {
+    int i = next.getAndIncrement();
+    if (i >= items.size()) {
+      return Future.succeededFuture();
+    }
+    return step.apply(items.get(i)).compose(result -> {
+      results.set(i, result);
+      return mapLane(items, next, step, results);
     });
   }
 

@@ -6,15 +6,18 @@ import io.pulse.client.NamespaceService;
 import io.pulse.client.PulseError;
 import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.History;
 import io.pulse.store.api.NamespaceRecord;
 import io.pulse.store.api.NamespaceStore;
+import io.pulse.store.api.QueueStates;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.serviceproxy.ServiceException;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -30,53 +33,59 @@ import org.slf4j.LoggerFactory;
 public final class NamespaceCore implements NamespaceService {
 
   private static final Logger log = LoggerFactory.getLogger(NamespaceCore.class);
+  /** Who the history names for calls over the event bus (trusted, co-deployed code). */
+  static final String BUS = "bus";
 
   private final String namespacePrefix;
   private final NamespaceStore store;
   private final Claims claims;
   private final Removal removal;
+  private final SelfService owners;
   private final Outcomes claimOutcomes;
   private final Outcomes revocationOutcomes;
 
-  private NamespaceCore(Vertx vertx, PulseConfig config, NamespaceStore store, RabbitAdmin rabbit,
-      MeterRegistry meters) {
+  private NamespaceCore(Vertx vertx, PulseConfig config, NamespaceStore store, RabbitAdmin rabbit, QueueStates states,
+      History history, MeterRegistry meters) {
     this.namespacePrefix = config.naming().namespacePrefix();
     this.store = store;
     this.claims = new Claims(config, store, rabbit);
     this.removal = new Removal(vertx, config, store, rabbit, new Leases(vertx, store));
+    this.owners = new SelfService(config, store, rabbit, states, history);
     this.claimOutcomes = Outcomes.claims(meters);
     this.revocationOutcomes = Outcomes.revocations(meters);
   }
 
   /** A namespace service for the calling verticle's event loop, reaching storage and RabbitMQ over the event bus. */
   public static NamespaceCore create(Vertx vertx, PulseConfig config, MeterRegistry meters) {
-    return create(vertx, config, NamespaceStore.createProxy(vertx, config.database().busTimeoutMillis()),
-        RabbitAdmin.createProxy(vertx, config.rabbit().busTimeoutMillis()), meters);
+    long db = config.database().busTimeoutMillis();
+    return create(vertx, config, NamespaceStore.createProxy(vertx, db),
+        RabbitAdmin.createProxy(vertx, config.rabbit().busTimeoutMillis()), QueueStates.createProxy(vertx, db),
+        History.createProxy(vertx, db), meters);
   }
 
   /** A namespace service over the given storage and RabbitMQ administration (tests give small fakes). */
   public static NamespaceCore create(Vertx vertx, PulseConfig config, NamespaceStore store, RabbitAdmin rabbit,
-      MeterRegistry meters) {
-    return new NamespaceCore(vertx, config, store, rabbit, meters);
+      QueueStates states, History history, MeterRegistry meters) {
+    return new NamespaceCore(vertx, config, store, rabbit, states, history, meters);
   }
 
   /** What a claim answers, and whether it made the namespace (its first claim, or the end of a half-done one). */
   public record Claim(JsonObject answer, boolean created) {
   }
 
-  /** Claims a namespace (uncounted: the REST server counts every answer it gives). */
-  public Future<Claim> claim(String namespace, JsonObject payload) {
-    return answer(() -> claims.claim(namespace, payload).map(c -> new Claim(c.answer(), c.created())));
+  /** Claims a namespace for {@code by} (uncounted: the REST server counts every answer it gives). */
+  public Future<Claim> claim(String namespace, JsonObject payload, String by) {
+    return answer(() -> claims.claim(namespace, payload, by).map(c -> new Claim(c.answer(), c.created())));
   }
 
   /** How a revocation ended: the namespace is gone, or its removal is under way and a sweep will finish it. */
   public enum Revocation { REMOVED, PENDING }
 
-  /** Revokes a namespace (uncounted). */
-  public Future<Revocation> revoke(String namespace) {
+  /** Revokes a namespace for {@code by} (uncounted). */
+  public Future<Revocation> revoke(String namespace, String by) {
     return answer(() -> {
       Validation.namespace(namespace, namespacePrefix);
-      return removal.revoke(namespace);
+      return removal.revoke(namespace, by);
     });
   }
 
@@ -87,13 +96,13 @@ public final class NamespaceCore implements NamespaceService {
 
   @Override
   public Future<JsonObject> claimNamespace(String namespace, JsonObject payload) {
-    return claimOutcomes.count(claim(namespace, payload).map(Claim::answer));
+    return claimOutcomes.count(claim(namespace, payload, BUS).map(Claim::answer));
   }
 
   /** Succeeds once the revocation is recorded: the namespace is gone, or will be (see {@link #revoke}). */
   @Override
   public Future<Void> revokeNamespace(String namespace) {
-    return revocationOutcomes.count(revoke(namespace).mapEmpty());
+    return revocationOutcomes.count(revoke(namespace, BUS).mapEmpty());
   }
 
   @Override
@@ -123,6 +132,90 @@ public final class NamespaceCore implements NamespaceService {
     });
   }
 
+  // --- owners' self-service ---------------------------------------------------------------------------------
+
+  @Override
+  public Future<JsonObject> namespaceDetails(String namespace) {
+    return owned(namespace, () -> owners.details(namespace));
+  }
+
+  @Override
+  public Future<JsonObject> updateNamespace(String namespace, JsonObject changes) {
+    return updateNamespace(namespace, changes, BUS);
+  }
+
+  /** Changes an owner's settings; {@code by} names the caller in the history. */
+  public Future<JsonObject> updateNamespace(String namespace, JsonObject changes, String by) {
+    return owned(namespace, () -> owners.update(namespace, changes, by));
+  }
+
+  @Override
+  public Future<JsonObject> namespaceQueues(String namespace, JsonObject query) {
+    return owned(namespace, () -> owners.queues(namespace, query));
+  }
+
+  @Override
+  public Future<JsonObject> namespaceConnections(String namespace) {
+    return owned(namespace, () -> owners.connections(namespace));
+  }
+
+  @Override
+  public Future<Void> deleteQueue(String namespace, String queue) {
+    return deleteQueue(namespace, queue, BUS);
+  }
+
+  /** Deletes one of the namespace's queues; {@code by} names the caller in the history. */
+  public Future<Void> deleteQueue(String namespace, String queue, String by) {
+    return owned(namespace, () -> owners.deleteQueue(namespace, queue, by));
+  }
+
+  @Override
+  public Future<JsonObject> purgeQueue(String namespace, String queue) {
+    return purgeQueue(namespace, queue, BUS);
+  }
+
+  /** Purges one of the namespace's queues; {@code by} names the caller in the history. */
+  public Future<JsonObject> purgeQueue(String namespace, String queue, String by) {
+    return owned(namespace, () -> owners.purgeQueue(namespace, queue, by));
+  }
+
+  @Override
+  public Future<JsonObject> namespaceHistory(String namespace, JsonObject query) {
+    return owned(namespace, () -> owners.history(namespace, query));
+  }
+
+  /**
+   * The live namespaces of these exact names and of names with these prefixes (a caller's scopes), by name, at most
+   * {@code limit}, each as {@link #namespaceDetails} answers it: {@code {"namespaces": [...], "more": boolean}}.
+   */
+  public Future<JsonObject> namespacesOf(List<String> names, List<String> prefixes, int limit) {
+    return answer(() -> {
+      List<Future<List<NamespaceRecord>>> found = new ArrayList<>();
+      found.add(names.isEmpty() ? Future.succeededFuture(List.of()) : store.findAll(names));
+      prefixes.forEach(prefix -> found.add(store.listWithPrefix(prefix, limit + 1, null)));
+      return Future.all(found).map(all -> {
+        TreeMap<String, NamespaceRecord> byName = new TreeMap<>();
+        for (int i = 0; i < found.size(); i++) {
+          for (NamespaceRecord record : all.<List<NamespaceRecord>>resultAt(i)) {
+            if (record.provisioned() && !record.expiring()) {
+              byName.put(record.name(), record);
+            }
+          }
+        }
+        JsonArray namespaces = new JsonArray();
+        byName.values().stream().limit(limit).forEach(record -> namespaces.add(owners.details(record)));
+        return new JsonObject().put("namespaces", namespaces).put("more", byName.size() > limit);
+      });
+    });
+  }
+
+  private <T> Future<T> owned(String namespace, Supplier<Future<T>> call) {
+    return answer(() -> {
+      Validation.namespace(namespace, namespacePrefix);
+      return call.get();
+    });
+  }
+
   /** What every read answers about a namespace. */
   static JsonObject summary(NamespaceRecord record) {
     return new JsonObject()
@@ -131,23 +224,8 @@ public final class NamespaceCore implements NamespaceService {
         .put("expires", Dates.iso(record.expires()));
   }
 
-  /**
-   * Runs a call, turning a refused input (thrown), a bug (thrown too) and any failure into the coded failure its
-   * caller sees.
-   */
+  /** Runs a call, turning a refused input, a bug and any failure into the coded failure its caller sees. */
   private <T> Future<T> answer(Supplier<Future<T>> call) {
-    Future<T> result;
-    try {
-      result = call.get();
-    } catch (RuntimeException e) {
-      result = Future.failedFuture(e);
-    }
-    return result.recover(e -> {
-      ServiceException coded = PulseError.coded(e);
-      if (coded != e && PulseError.of(e) == PulseError.INTERNAL) {
-        log.error("Unexpected failure in the namespace service", e);
-      }
-      return Future.failedFuture(coded);
-    });
+    return Calls.coded(log, "the namespace service", call);
   }
 }

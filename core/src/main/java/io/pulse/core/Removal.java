@@ -10,6 +10,7 @@ import io.pulse.store.api.NamespaceRecord;
 import io.pulse.store.api.NamespaceStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -77,8 +78,8 @@ final class Removal {
    * failed (a later sweep finishes it). It is a caller's explicit request, so a dry run does not hold it back. Fails with
    * ResourceNotFound when there is no such namespace.
    */
-  Future<NamespaceCore.Revocation> revoke(String name) {
-    return store.markExpiring(name).compose(record -> {
+  Future<NamespaceCore.Revocation> revoke(String name, String by) {
+    return store.markExpiring(name, by).compose(record -> {
       if (record == null) {
         return PulseError.RESOURCE_NOT_FOUND.fail("Namespace '" + name + "' does not exist");
       }
@@ -108,31 +109,36 @@ final class Removal {
     String name = record.name();
     String vhost = config.rabbit().vhost();
     String reason = "Pulse namespace " + name + " " + why;
+    // What went with the namespace, for its history (the 'revoked' or 'expired' event before it says why).
+    JsonObject removed = new JsonObject();
     return ownUsers(record)
-        .compose(users -> leases.guard(token, () -> rabbit.listConnections(vhost)).compose(connections -> {
-          List<String> theirs = new ArrayList<>();
-          connections.forEach(c -> {
-            JsonObject connection = (JsonObject) c;
-            if (users.contains(connection.getString("user"))) {
-              theirs.add(connection.getString("name"));
-            }
-          });
+        .compose(users -> leases.guard(token, () -> connectionsOf(users)).compose(theirs -> {
+          removed.put("connections", theirs.size());
           return all(token, dryRun, "close connection", theirs,
               connection -> rabbit.closeConnection(connection, reason));
-        }).compose(v -> all(token, dryRun, "delete user", users, rabbit::deleteUser)))
+        }).compose(v -> {
+          removed.put("users", users.size());
+          return all(token, dryRun, "delete user", users, rabbit::deleteUser);
+        }))
         // The broker's name filters ignore case: only exact matches are this namespace's.
         .compose(v -> rabbit.listQueueNames(vhost, naming.queueFilter(name)))
-        .compose(queues -> all(token, dryRun, "delete queue", only(queues, q -> naming.ownsQueue(name, q)),
-            queue -> rabbit.deleteQueue(vhost, queue)))
+        .compose(queues -> {
+          List<String> own = only(queues, q -> naming.ownsQueue(name, q));
+          removed.put("queues", own.size());
+          return all(token, dryRun, "delete queue", own, queue -> rabbit.deleteQueue(vhost, queue));
+        })
         .compose(v -> rabbit.listExchangeNames(vhost, naming.exchangeFilter(name)))
-        .compose(exchanges -> all(token, dryRun, "delete exchange", only(exchanges, e -> naming.ownsExchange(name, e)),
-            exchange -> rabbit.deleteExchange(vhost, exchange)))
+        .compose(exchanges -> {
+          List<String> own = only(exchanges, e -> naming.ownsExchange(name, e));
+          removed.put("exchanges", own.size());
+          return all(token, dryRun, "delete exchange", own, exchange -> rabbit.deleteExchange(vhost, exchange));
+        })
         .compose(v -> {
           if (dryRun.isOn()) {
             log.info("DRY RUN: would delete the record of namespace {} ({})", name, why);
             return store.release(name, token);
           }
-          return store.deleteExpired(name, token).map(deleted -> {
+          return store.deleteExpired(name, token, removed).map(deleted -> {
             log.info("Namespace {} {}: users, connections, queues, exchanges and record removed", name, why);
             return null;
           });
@@ -141,6 +147,23 @@ final class Removal {
           log.warn("Removal of namespace {} stopped half-way; a later sweep finishes it: {}", name, e.getMessage());
           return store.release(name, token).transform(ar -> Future.failedFuture(e));
         });
+  }
+
+  /** The names of the open connections of these users on the service's vhost (one call per user, not per vhost). */
+  private Future<List<String>> connectionsOf(List<String> users) {
+    String vhost = config.rabbit().vhost();
+    return Future.all(users.stream().map(rabbit::userConnections).toList()).map(all -> {
+      List<String> names = new ArrayList<>();
+      for (int i = 0; i < users.size(); i++) {
+        for (Object item : all.<JsonArray>resultAt(i)) {
+          JsonObject connection = (JsonObject) item;
+          if (users.get(i).equals(connection.getString("user")) && vhost.equals(connection.getString("vhost"))) {
+            names.add(connection.getString("name"));
+          }
+        }
+      }
+      return names;
+    });
   }
 
   /** The namespace's users that exist and are the service's own: never a user somebody else made. */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pulse.config.PulseConfig;
+import io.pulse.core.fakes.FakeHistory;
+import io.pulse.core.fakes.FakeQueueStates;
 import io.pulse.core.fakes.FakeRabbit;
 import io.pulse.core.fakes.FakeStore;
 import io.vertx.core.Future;
@@ -22,6 +24,8 @@ final class CoreFixture implements AutoCloseable {
   final Vertx vertx = Vertx.vertx();
   final FakeStore store = new FakeStore();
   final FakeRabbit rabbit = new FakeRabbit();
+  final FakeQueueStates queueStates = new FakeQueueStates();
+  final FakeHistory history = new FakeHistory();
   final PulseConfig config;
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final NamespaceCore core;
@@ -33,7 +37,7 @@ final class CoreFixture implements AutoCloseable {
       values.put(settings[i], settings[i + 1]);
     }
     config = PulseConfig.fromMap(values);
-    core = NamespaceCore.create(vertx, config, store, rabbit, meters);
+    core = NamespaceCore.create(vertx, config, store, rabbit, queueStates, history, meters);
     leases = new Leases(vertx, store);
   }
 

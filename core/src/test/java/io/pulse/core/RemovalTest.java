@@ -100,7 +100,7 @@ class RemovalTest {
     f.store.lease("team", 60, "a-sweep-of-another-replica").await();
     f.vertx.setTimer(300, id -> f.store.rows.remove("team"));
 
-    assertEquals(NamespaceCore.Revocation.REMOVED, f.removalWaiting(5_000).revoke("team").await());
+    assertEquals(NamespaceCore.Revocation.REMOVED, f.removalWaiting(5_000).revoke("team", "test").await());
   }
 
   @Test
@@ -108,7 +108,7 @@ class RemovalTest {
     namespaceWithResources("team");
     f.store.lease("team", 60, "a-sweep-of-another-replica").await();
 
-    assertEquals(NamespaceCore.Revocation.PENDING, f.removalWaiting(500).revoke("team").await());
+    assertEquals(NamespaceCore.Revocation.PENDING, f.removalWaiting(500).revoke("team", "test").await());
     assertTrue(f.store.record("team").expiring(), "marked: no claim renews it, and the holder finishes");
   }
 
@@ -135,7 +135,7 @@ class RemovalTest {
   void aBrokerFailureHalfWayKeepsTheMarkedRecordAndALaterSweepFinishes() {
     namespaceWithResources("team");
     f.rabbit.failWhen(call -> call.startsWith("deleteQueue"));
-    assertEquals(NamespaceCore.Revocation.PENDING, f.core.revoke("team").await(), "accepted, to be finished later");
+    assertEquals(NamespaceCore.Revocation.PENDING, f.core.revoke("team", "test").await(), "accepted, to be finished later");
     assertTrue(f.store.record("team").expiring(), "still marked for removal");
     assertFalse(f.rabbit.users.containsKey(f.user("team", 1)), "the users went before the failure");
     assertNull(f.store.rows.get("team").leaseToken, "the lease is given back");

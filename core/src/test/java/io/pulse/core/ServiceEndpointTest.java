@@ -12,6 +12,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.pulse.client.NamespaceService;
 import io.pulse.client.NamespaceServiceVertxProxyHandler;
+import io.pulse.client.PulseAdminService;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -160,8 +162,15 @@ class ServiceEndpointTest {
   void theActionsAreTheInterfaceMethodsWithTheirParameterNames() {
     Map<String, ServiceEndpoint.Action> actions = ServiceEndpoint.actions(NamespaceService.class);
     assertEquals("{claimNamespace={\"namespace\": a string or null, \"payload\": a JSON object or null},"
+        + " deleteQueue={\"namespace\": a string or null, \"queue\": a string or null},"
         + " listNamespaces={\"query\": a JSON object or null}, namespace={\"namespace\": a string or null},"
-        + " revokeNamespace={\"namespace\": a string or null}}",
+        + " namespaceConnections={\"namespace\": a string or null},"
+        + " namespaceDetails={\"namespace\": a string or null},"
+        + " namespaceHistory={\"namespace\": a string or null, \"query\": a JSON object or null},"
+        + " namespaceQueues={\"namespace\": a string or null, \"query\": a JSON object or null},"
+        + " purgeQueue={\"namespace\": a string or null, \"queue\": a string or null},"
+        + " revokeNamespace={\"namespace\": a string or null},"
+        + " updateNamespace={\"namespace\": a string or null, \"changes\": a JSON object or null}}",
         actions.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().describe())
             .collect(Collectors.joining(", ", "{", "}")));
   }
@@ -170,7 +179,8 @@ class ServiceEndpointTest {
   @Test
   void theWireContractDocumentListsEveryActionAndItsKeys() throws IOException {
     String doc = Files.readString(Path.of("..", "docs", "event-bus.md"));
-    ServiceEndpoint.actions(NamespaceService.class).values().forEach(action -> {
+    Stream.of(NamespaceService.class, PulseAdminService.class).flatMap(service ->
+        ServiceEndpoint.actions(service).values().stream()).forEach(action -> {
       String row = doc.lines().filter(line -> line.startsWith("| `" + action.name() + "` |")).findFirst()
           .orElseThrow(() -> new AssertionError("docs/event-bus.md has no row for action " + action.name()));
       action.params().forEach(p -> assertTrue(row.contains("\"" + p.name() + "\""),

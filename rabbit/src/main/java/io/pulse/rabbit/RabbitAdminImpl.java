@@ -26,6 +26,9 @@ final class RabbitAdminImpl implements RabbitAdmin {
 
   private static final Logger log = LoggerFactory.getLogger(RabbitAdminImpl.class);
   private static final int PAGE_SIZE = 500;
+  /** What an owner sees of a queue. */
+  private static final String QUEUE_DETAILS = "name,messages,messages_ready,messages_unacknowledged,consumers,"
+      + "durable,auto_delete,message_stats.publish_details.rate,message_stats.deliver_get_details.rate";
 
   private final WebClient client;
   private final String host;
@@ -168,6 +171,46 @@ final class RabbitAdminImpl implements RabbitAdmin {
   public Future<JsonObject> overview() {
     return call(HttpMethod.GET, "/overview?columns=rabbitmq_version,cluster_name,management_version", null,
         "read the overview").map(HttpResponse::bodyAsJsonObject);
+  }
+
+  @Override
+  public Future<JsonArray> queueDetails(String vhost, String nameRegex) {
+    return pages("/queues/" + encode(vhost), nameRegex, QUEUE_DETAILS, "list queues of vhost " + vhost, 1,
+        new JsonArray());
+  }
+
+  @Override
+  public Future<JsonArray> queueBindings(String vhost, String queue) {
+    return call(HttpMethod.GET, "/queues/" + encode(vhost) + "/" + encode(queue) + "/bindings", null,
+        "list the bindings of queue " + queue, 404)
+        .map(response -> response.statusCode() == 404 ? new JsonArray() : response.bodyAsJsonArray());
+  }
+
+  @Override
+  public Future<JsonObject> getQueue(String vhost, String name) {
+    return call(HttpMethod.GET, "/queues/" + encode(vhost) + "/" + encode(name) + "?columns=" + encode(QUEUE_DETAILS),
+        null, "read queue " + name, 404)
+        .map(response -> response.statusCode() == 404 ? null : response.bodyAsJsonObject());
+  }
+
+  @Override
+  public Future<Boolean> purgeQueue(String vhost, String name) {
+    return call(HttpMethod.DELETE, "/queues/" + encode(vhost) + "/" + encode(name) + "/contents", null,
+        "purge queue " + name, 404).map(response -> response.statusCode() != 404);
+  }
+
+  @Override
+  public Future<JsonArray> userConnections(String user) {
+    return call(HttpMethod.GET, "/connections/username/" + encode(user), null, "list connections of user " + user,
+        404).map(response -> response.statusCode() == 404 ? new JsonArray() : response.bodyAsJsonArray());
+  }
+
+  @Override
+  public Future<JsonArray> biggestQueues(String vhost, String nameRegex, int limit) {
+    String query = "?columns=name,messages,consumers&page=1&page_size=" + limit
+        + "&sort=messages&sort_reverse=true&use_regex=true&name=" + encode(nameRegex);
+    return call(HttpMethod.GET, "/queues/" + encode(vhost) + query, null, "list the biggest queues of vhost " + vhost)
+        .map(response -> response.bodyAsJsonObject().getJsonArray("items", new JsonArray()));
   }
 
   /**

@@ -26,7 +26,7 @@ final class Migrations {
 
   /** In order. A new migration is a new file here and in the list; applied ones never change. */
   static final List<String> FILES = List.of("V1__namespaces.sql", "V2__lifecycle.sql", "V3__queue_states.sql",
-      "V4__hot_reclaims.sql", "V5__ownership.sql");
+      "V4__hot_reclaims.sql", "V5__ownership.sql", "V6__self_service.sql");
 
   private Migrations() {
   }

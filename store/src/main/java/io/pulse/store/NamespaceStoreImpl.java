@@ -7,6 +7,8 @@ import io.pulse.store.api.NamespaceStore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -121,8 +123,8 @@ final class NamespaceStoreImpl implements NamespaceStore {
   }
 
   @Override
-  public Future<NamespaceRecord> markProvisioned(String name) {
-    return query(Sql.MARK_PROVISIONED, Tuple.of(name)).compose(rows -> rows.size() == 0
+  public Future<NamespaceRecord> markProvisioned(String name, String by) {
+    return query(Sql.MARK_PROVISIONED, Tuple.of(name, by)).compose(rows -> rows.size() == 0
         ? PulseError.RESOURCE_NOT_FOUND.fail("namespace " + name + " does not exist")
         : Future.succeededFuture(toRecord(rows.iterator().next())));
   }
@@ -180,13 +182,32 @@ final class NamespaceStoreImpl implements NamespaceStore {
   }
 
   @Override
-  public Future<NamespaceRecord> markExpiring(String name) {
-    return records(Sql.MARK_EXPIRING, Tuple.of(name)).map(NamespaceStoreImpl::first);
+  public Future<NamespaceRecord> markExpiring(String name, String by) {
+    return records(Sql.MARK_EXPIRING, Tuple.of(name, by)).map(NamespaceStoreImpl::first);
   }
 
   @Override
-  public Future<Boolean> deleteExpired(String name, String token) {
-    return query(Sql.DELETE_EXPIRED, Tuple.of(name, token)).map(rows -> rows.rowCount() > 0);
+  public Future<Boolean> deleteExpired(String name, String token, JsonObject removed) {
+    return query(Sql.DELETE_EXPIRED, Tuple.of(name, token, removed == null ? new JsonObject() : removed))
+        .map(rows -> rows.size() > 0);
+  }
+
+  @Override
+  public Future<NamespaceRecord> updateSettings(String name, JsonObject changes, String by) {
+    JsonArray contacts = changes.getJsonArray("contacts");
+    String[] contactList = contacts == null ? null : contacts.stream().map(String::valueOf).toArray(String[]::new);
+    JsonObject detail = changes.copy().put("by", by);
+    return records(Sql.UPDATE_SETTINGS, Tuple.from(new Object[] {name,
+        changes.containsKey("contacts"), contactList,
+        changes.containsKey("alertThreshold"), changes.getLong("alertThreshold"),
+        changes.containsKey("deleteThreshold"), changes.getLong("deleteThreshold"),
+        detail})).map(NamespaceStoreImpl::first);
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> listWithPrefix(String prefix, int limit, String afterName) {
+    String pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+    return records(Sql.LIST_PREFIX, Tuple.of(pattern, limit, afterName == null ? "" : afterName));
   }
 
   @Override
@@ -254,6 +275,7 @@ final class NamespaceStoreImpl implements NamespaceStore {
 
   private NamespaceRecord toRecord(Row row) {
     String name = row.getString("name");
+    String[] contacts = row.getArrayOfStrings("contacts");
     return new NamespaceRecord(
         name,
         row.getOffsetDateTime("created").toInstant(),
@@ -266,7 +288,9 @@ final class NamespaceStoreImpl implements NamespaceStore {
         row.getBoolean("provisioned"),
         row.getBoolean("expiring"),
         row.getInteger("rotations"),
-        row.getBoolean("users_marked"));
+        row.getBoolean("users_marked"))
+        .withSettings(contacts == null ? null : List.of(contacts), row.getLong("alert_threshold"),
+            row.getLong("delete_threshold"));
   }
 
   /** A claim hit the index that refuses namespaces differing only in letter case. */

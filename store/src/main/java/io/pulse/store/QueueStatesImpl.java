@@ -49,6 +49,42 @@ final class QueueStatesImpl implements QueueStates {
     return db.query(Sql.REMOVE_QUEUE_STATE, Tuple.of(queue, version)).map(rows -> rows.rowCount() == 1);
   }
 
+  @Override
+  public Future<List<JsonObject>> exemptions() {
+    return db.query(Sql.EXEMPTIONS, Tuple.tuple()).map(rows -> {
+      List<JsonObject> exemptions = new ArrayList<>(rows.size());
+      rows.forEach(row -> exemptions.add(exemption(row)));
+      return exemptions;
+    });
+  }
+
+  @Override
+  public Future<JsonObject> putExemption(JsonObject exemption) {
+    return db.query(Sql.PUT_EXEMPTION, Tuple.of(exemption.getString("queue"), exemption.getString("namespace"),
+            exemption.getString("reason"), time(exemption, "expires"), exemption.getString("by")))
+        .map(rows -> exemption(rows.iterator().next()));
+  }
+
+  @Override
+  public Future<Boolean> removeExemption(String queue, String by) {
+    return db.query(Sql.DELETE_EXEMPTION, Tuple.of(queue, by)).map(rows -> rows.size() > 0);
+  }
+
+  @Override
+  public Future<Integer> pruneExemptions() {
+    return db.query(Sql.PRUNE_EXEMPTIONS, Tuple.tuple()).map(rows -> rows.rowCount());
+  }
+
+  private static JsonObject exemption(Row row) {
+    return new JsonObject()
+        .put("queue", row.getString("queue"))
+        .put("namespace", row.getString("namespace"))
+        .put("reason", row.getString("reason"))
+        .put("expires", row.getOffsetDateTime("expires").toInstant())
+        .put("created", row.getOffsetDateTime("created").toInstant())
+        .put("by", row.getString("created_by"));
+  }
+
   private static OffsetDateTime time(JsonObject state, String key) {
     Instant instant = state.getInstant(key);
     return instant == null ? null : instant.atOffset(ZoneOffset.UTC);

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.DatabaseConfig;
 import io.pulse.config.PulseConfig;
 import io.pulse.embedded.EmbeddedPostgres;
+import io.pulse.store.api.History;
 import io.pulse.store.api.NamespaceStore;
 import io.pulse.store.api.QueueStates;
 import io.vertx.core.Future;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Storage: owns the PostgreSQL pool (or an embedded PostgreSQL when no PULSE_DB_URL is set), applies the schema
- * migrations and serves {@link NamespaceStore} on the event bus.
+ * migrations and serves {@link NamespaceStore}, {@link QueueStates} and {@link History} on the event bus.
  */
 public final class StoreVerticle extends VerticleBase {
 
@@ -45,6 +46,7 @@ public final class StoreVerticle extends VerticleBase {
   private Pool pool;
   private MessageConsumer<JsonObject> consumer;
   private MessageConsumer<JsonObject> statesConsumer;
+  private MessageConsumer<JsonObject> historyConsumer;
   private NamespaceStoreImpl store;
   private final MeterRegistry meters;
   private final AtomicLong liveNamespaces = new AtomicLong();
@@ -78,7 +80,9 @@ public final class StoreVerticle extends VerticleBase {
       consumer = new ServiceBinder(vertx).setAddress(NamespaceStore.ADDRESS).registerLocal(NamespaceStore.class, store);
       statesConsumer = new ServiceBinder(vertx).setAddress(QueueStates.ADDRESS)
           .registerLocal(QueueStates.class, new QueueStatesImpl(store));
-      return Future.all(consumer.completion(), statesConsumer.completion());
+      historyConsumer = new ServiceBinder(vertx).setAddress(History.ADDRESS)
+          .registerLocal(History.class, new HistoryImpl(store));
+      return Future.all(consumer.completion(), statesConsumer.completion(), historyConsumer.completion());
     }).compose(v -> {
       // A database that is down at start must not keep the service from starting: it answers 503 until the
       // schema is in place, and keeps trying.
@@ -173,7 +177,7 @@ public final class StoreVerticle extends VerticleBase {
       store.stop();
     }
     Future<Void> unregistered = consumer == null ? Future.succeededFuture()
-        : Future.all(consumer.unregister(), statesConsumer.unregister()).mapEmpty();
+        : Future.all(consumer.unregister(), statesConsumer.unregister(), historyConsumer.unregister()).mapEmpty();
     return unregistered
         .eventually(() -> pool == null ? Future.succeededFuture() : pool.close())
         .eventually(() -> embedded == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {

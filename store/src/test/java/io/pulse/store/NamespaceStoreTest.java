@@ -62,7 +62,7 @@ class NamespaceStoreTest {
 
   private static NamespaceRecord provisioned(String name, long rotationSeconds) {
     store.claim(name, EXPIRES, null, "pw-" + name, rotationSeconds).await();
-    return store.markProvisioned(name).await();
+    return store.markProvisioned(name, "test").await();
   }
 
   @Test
@@ -94,7 +94,7 @@ class NamespaceStoreTest {
     assertNull(store.find(name).await());
     assertTrue(store.list(1000, name.substring(0, name.length() - 1)).await().stream()
         .noneMatch(r -> r.name().equals(name)));
-    store.markProvisioned(name).await();
+    store.markProvisioned(name, "test").await();
     assertNotNull(store.find(name).await());
   }
 
@@ -129,11 +129,11 @@ class NamespaceStoreTest {
     String name = TestEnv.unique("remove");
     provisioned(name, 3600);
     store.lease(name, 60, "holder").await();
-    assertFalse(store.deleteExpired(name, "holder").await(), "not marked for removal");
-    store.markExpiring(name).await();
-    assertFalse(store.deleteExpired(name, "intruder").await());
-    assertTrue(store.deleteExpired(name, "holder").await());
-    assertNull(store.markExpiring(name).await());
+    assertFalse(store.deleteExpired(name, "holder", null).await(), "not marked for removal");
+    store.markExpiring(name, "test").await();
+    assertFalse(store.deleteExpired(name, "intruder", null).await());
+    assertTrue(store.deleteExpired(name, "holder", null).await());
+    assertNull(store.markExpiring(name, "test").await());
   }
 
   @Test

@@ -53,4 +53,31 @@ public final class FakeQueueStates implements QueueStates {
     states.remove(queue);
     return Future.succeededFuture(true);
   }
+
+  public final Map<String, JsonObject> exemptions = new LinkedHashMap<>();
+
+  @Override
+  public Future<List<JsonObject>> exemptions() {
+    return Future.succeededFuture(exemptions.values().stream().map(JsonObject::copy).toList());
+  }
+
+  @Override
+  public Future<JsonObject> putExemption(JsonObject exemption) {
+    JsonObject stored = exemption.copy().put("created", java.time.Instant.now().toString());
+    exemptions.put(exemption.getString("queue"), stored);
+    return Future.succeededFuture(stored.copy());
+  }
+
+  @Override
+  public Future<Boolean> removeExemption(String queue, String by) {
+    return Future.succeededFuture(exemptions.remove(queue) != null);
+  }
+
+  @Override
+  public Future<Integer> pruneExemptions() {
+    int before = exemptions.size();
+    java.time.Instant now = java.time.Instant.now();
+    exemptions.values().removeIf(e -> java.time.Instant.parse(e.getString("expires")).isBefore(now));
+    return Future.succeededFuture(before - exemptions.size());
+  }
 }

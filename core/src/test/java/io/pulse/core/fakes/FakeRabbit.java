@@ -206,6 +206,55 @@ public final class FakeRabbit implements RabbitAdmin {
     return call("overview", () -> new JsonObject().put("rabbitmq_version", "fake"));
   }
 
+  @Override
+  public Future<JsonArray> queueDetails(String vhost, String nameRegex) {
+    return listQueues(vhost, nameRegex, List.of()).map(all -> {
+      all.forEach(q -> {
+        JsonObject queue = (JsonObject) q;
+        queue.put("messages_ready", queue.getLong("messages")).put("messages_unacknowledged", 0L)
+            .put("consumers", 0).put("durable", true).put("auto_delete", false);
+      });
+      return all;
+    });
+  }
+
+  @Override
+  public Future<JsonArray> queueBindings(String vhost, String queue) {
+    return call("queueBindings " + queue, () -> new JsonArray());
+  }
+
+  @Override
+  public Future<JsonObject> getQueue(String vhost, String name) {
+    return call("getQueue " + name, () -> {
+      Long messages = queues.get(vhost + " " + name);
+      return messages == null ? null : new JsonObject().put("name", name).put("messages", messages);
+    });
+  }
+
+  @Override
+  public Future<Boolean> purgeQueue(String vhost, String name) {
+    return call("purgeQueue " + name, () -> queues.computeIfPresent(vhost + " " + name, (k, v) -> 0L) != null);
+  }
+
+  @Override
+  public Future<JsonArray> userConnections(String user) {
+    return call("userConnections " + user, () -> {
+      JsonArray all = new JsonArray();
+      connections.stream().filter(c -> user.equals(c.getString("user"))).forEach(c -> all.add(c.copy()));
+      return all;
+    });
+  }
+
+  @Override
+  public Future<JsonArray> biggestQueues(String vhost, String nameRegex, int limit) {
+    return listQueues(vhost, nameRegex, List.of("name", "messages")).map(all -> {
+      List<JsonObject> sorted = new ArrayList<>();
+      all.forEach(q -> sorted.add((JsonObject) q));
+      sorted.sort((a, b) -> Long.compare(b.getLong("messages"), a.getLong("messages")));
+      return new JsonArray(new ArrayList<>(sorted.subList(0, Math.min(limit, sorted.size()))));
+    });
+  }
+
   /** RabbitMQ's management plugin applies name filters case-insensitively: so does the fake. */
   private static Pattern filter(String regex) {
     return Pattern.compile(regex == null ? "" : regex, Pattern.CASE_INSENSITIVE);

@@ -4,6 +4,8 @@ import io.pulse.client.PulseError;
 import io.pulse.store.api.NamespaceRecord;
 import io.pulse.store.api.NamespaceStore;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -63,7 +65,7 @@ public final class FakeStore implements NamespaceStore {
   private static NamespaceRecord with(NamespaceRecord r, Instant expires, String contact, int active, String p1,
       String p2, Instant next, boolean provisioned, boolean expiring, int rotations) {
     return new NamespaceRecord(r.name(), r.created(), expires, contact, active, p1, p2, next, provisioned, expiring,
-        rotations, r.usersMarked());
+        rotations, r.usersMarked()).withSettings(r.contacts(), r.alertThreshold(), r.deleteThreshold());
   }
 
   private boolean leaseFree(Row row) {
@@ -114,7 +116,8 @@ public final class FakeStore implements NamespaceStore {
         if (row != null) {
           NamespaceRecord r = row.record;
           row.record = new NamespaceRecord(r.name(), r.created(), r.expires(), r.contact(), r.activeUser(),
-              r.password(1), r.password(2), r.nextRotation(), r.provisioned(), r.expiring(), r.rotations(), true);
+              r.password(1), r.password(2), r.nextRotation(), r.provisioned(), r.expiring(), r.rotations(), true)
+              .withSettings(r.contacts(), r.alertThreshold(), r.deleteThreshold());
         }
       });
       return Future.succeededFuture();
@@ -122,7 +125,7 @@ public final class FakeStore implements NamespaceStore {
   }
 
   @Override
-  public Future<NamespaceRecord> markProvisioned(String name) {
+  public Future<NamespaceRecord> markProvisioned(String name, String by) {
     return call("markProvisioned", () -> {
       Row row = rows.get(name);
       if (row == null) {
@@ -242,7 +245,7 @@ public final class FakeStore implements NamespaceStore {
   }
 
   @Override
-  public Future<NamespaceRecord> markExpiring(String name) {
+  public Future<NamespaceRecord> markExpiring(String name, String by) {
     return call("markExpiring", () -> {
       Row row = rows.get(name);
       if (row == null) {
@@ -254,7 +257,7 @@ public final class FakeStore implements NamespaceStore {
   }
 
   @Override
-  public Future<Boolean> deleteExpired(String name, String token) {
+  public Future<Boolean> deleteExpired(String name, String token, JsonObject removed) {
     return call("deleteExpired", () -> {
       Row row = rows.get(name);
       if (row == null || !row.record.expiring() || !token.equals(row.leaseToken)) {
@@ -275,6 +278,31 @@ public final class FakeStore implements NamespaceStore {
   public Future<List<NamespaceRecord>> all(int limit, String afterName) {
     return call("all", () -> Future.succeededFuture((afterName == null ? rows : rows.tailMap(afterName, false))
         .values().stream().map(r -> r.record).limit(limit).toList()));
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> listWithPrefix(String prefix, int limit, String afterName) {
+    return call("listWithPrefix", () -> Future.succeededFuture((afterName == null ? rows : rows.tailMap(afterName, false))
+        .values().stream().map(r -> r.record).filter(r -> r.provisioned() && r.name().startsWith(prefix)).limit(limit)
+        .toList()));
+  }
+
+  @Override
+  public Future<NamespaceRecord> updateSettings(String name, JsonObject changes, String by) {
+    return call("updateSettings", () -> {
+      Row row = rows.get(name);
+      if (row == null || !row.record.provisioned() || row.record.expiring()) {
+        return Future.succeededFuture(null);
+      }
+      NamespaceRecord r = row.record;
+      JsonArray contacts = changes.getJsonArray("contacts");
+      row.record = r.withSettings(
+          changes.containsKey("contacts") ? (contacts == null ? null : contacts.stream().map(String::valueOf).toList())
+              : r.contacts(),
+          changes.containsKey("alertThreshold") ? changes.getLong("alertThreshold") : r.alertThreshold(),
+          changes.containsKey("deleteThreshold") ? changes.getLong("deleteThreshold") : r.deleteThreshold());
+      return Future.succeededFuture(row.record);
+    });
   }
 
   @Override

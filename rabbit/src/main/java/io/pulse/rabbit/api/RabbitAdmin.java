@@ -78,4 +78,34 @@ public interface RabbitAdmin {
 
   /** The broker's overview ({@code rabbitmq_version}, {@code cluster_name}, ...): a cheap liveness check. */
   Future<JsonObject> overview();
+
+  // --- what owners see of their namespace (self-service) -------------------------------------------------------
+
+  /**
+   * Queues whose name matches {@code nameRegex} (case-insensitively: narrow, then check names exactly), with what an
+   * owner sees: {@code [{"name", "messages", "messages_ready", "messages_unacknowledged", "consumers", "durable",
+   * "auto_delete", "message_stats"?: {"publish_details": {"rate"}, "deliver_get_details": {"rate"}}}]}.
+   */
+  Future<JsonArray> queueDetails(String vhost, String nameRegex);
+
+  /** The bindings of a queue: {@code [{"source", "routing_key", ...}]}; empty when the queue does not exist. */
+  Future<JsonArray> queueBindings(String vhost, String queue);
+
+  /** A queue's {@code {"name", "messages", ...}}, or {@code null} when it does not exist. */
+  Future<JsonObject> getQueue(String vhost, String name);
+
+  /** Drops every ready message of a queue; false when the queue does not exist. */
+  Future<Boolean> purgeQueue(String vhost, String name);
+
+  /**
+   * The open connections of one user, with what an owner needs to recognise them: {@code [{"name", "user", "vhost",
+   * "peer_host", "peer_port", "connected_at", "channels", "client_properties"}]}.
+   */
+  Future<JsonArray> userConnections(String user);
+
+  /**
+   * At most {@code limit} queues matching {@code nameRegex}, the most messages first: {@code [{"name", "messages",
+   * "consumers"}]} (one call: the broker sorts).
+   */
+  Future<JsonArray> biggestQueues(String vhost, String nameRegex, int limit);
 }

@@ -1,9 +1,11 @@
 package io.pulse.store.api;
 
 import io.vertx.codegen.annotations.DataObject;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * One namespace as the database holds it: the truth about its RabbitMQ users. User {@code n} (1 or 2) has
@@ -26,6 +28,9 @@ public class NamespaceRecord {
   private final boolean expiring;
   private final int rotations;
   private final boolean usersMarked;
+  private List<String> contacts;
+  private Long alertThreshold;
+  private Long deleteThreshold;
 
   public NamespaceRecord(String name, Instant created, Instant expires, String contact, int activeUser,
       String password1, String password2, Instant nextRotation, boolean provisioned, boolean expiring, int rotations) {
@@ -55,6 +60,23 @@ public class NamespaceRecord {
         json.getInteger("activeUser", 1), json.getString("password1"), json.getString("password2"),
         json.getInstant("nextRotation"), json.getBoolean("provisioned", false), json.getBoolean("expiring", false),
         json.getInteger("rotations", 0), json.getBoolean("usersMarked", true));
+    JsonArray list = json.getJsonArray("contacts");
+    this.contacts = list == null ? null : list.stream().map(String::valueOf).toList();
+    this.alertThreshold = json.getLong("alertThreshold");
+    this.deleteThreshold = json.getLong("deleteThreshold");
+  }
+
+  /**
+   * This record with the owner's own settings: {@code contacts} (null: the claim's contact is told) and the monitor's
+   * thresholds for this namespace (null: the operator's).
+   */
+  public NamespaceRecord withSettings(List<String> contacts, Long alertThreshold, Long deleteThreshold) {
+    NamespaceRecord copy = new NamespaceRecord(name, created, expires, contact, activeUser, password1, password2,
+        nextRotation, provisioned, expiring, rotations, usersMarked);
+    copy.contacts = contacts == null ? null : List.copyOf(contacts);
+    copy.alertThreshold = alertThreshold;
+    copy.deleteThreshold = deleteThreshold;
+    return copy;
   }
 
   public JsonObject toJson() {
@@ -70,7 +92,10 @@ public class NamespaceRecord {
         .put("provisioned", provisioned)
         .put("expiring", expiring)
         .put("rotations", rotations)
-        .put("usersMarked", usersMarked);
+        .put("usersMarked", usersMarked)
+        .put("contacts", contacts == null ? null : new JsonArray(contacts))
+        .put("alertThreshold", alertThreshold)
+        .put("deleteThreshold", deleteThreshold);
   }
 
   public String name() {
@@ -87,6 +112,26 @@ public class NamespaceRecord {
 
   public String contact() {
     return contact;
+  }
+
+  /** The owner's list of whom to warn, or {@code null} when the owner set none (then {@link #contact()} is told). */
+  public List<String> contacts() {
+    return contacts;
+  }
+
+  /** Whom the monitor warns: the owner's list when set, else the claim's contact (empty when neither). */
+  public List<String> effectiveContacts() {
+    return contacts != null ? contacts : contact == null ? List.of() : List.of(contact);
+  }
+
+  /** The owner's alert threshold for this namespace, or {@code null} for the operator's. */
+  public Long alertThreshold() {
+    return alertThreshold;
+  }
+
+  /** The owner's delete threshold for this namespace, or {@code null} for the operator's. */
+  public Long deleteThreshold() {
+    return deleteThreshold;
   }
 
   public int activeUser() {

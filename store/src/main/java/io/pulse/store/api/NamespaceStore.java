@@ -5,6 +5,7 @@ import io.vertx.codegen.annotations.VertxGen;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 
@@ -39,14 +40,28 @@ public interface NamespaceStore {
   /** Records that the users of these namespaces now carry the service's tag. */
   Future<Void> markUsersTagged(List<String> names);
 
-  /** Marks a record whose RabbitMQ users and permissions now exist, making it visible. */
-  Future<NamespaceRecord> markProvisioned(String name);
+  /**
+   * Marks a record whose RabbitMQ users and permissions now exist, making it visible; the first mark records a
+   * 'claimed' event with {@code by} (who claimed it) in the namespace's history.
+   */
+  Future<NamespaceRecord> markProvisioned(String name, String by);
 
   /** The provisioned record of that name, or {@code null}. */
   Future<NamespaceRecord> find(String name);
 
   /** Up to {@code limit} provisioned records ordered by name, starting after {@code afterName} (null: from the start). */
   Future<List<NamespaceRecord>> list(int limit, String afterName);
+
+  /** Like {@link #list}, only the namespaces whose name starts with {@code prefix} (exactly, case-sensitively). */
+  Future<List<NamespaceRecord>> listWithPrefix(String prefix, int limit, String afterName);
+
+  /**
+   * Changes an owner's settings of a live namespace: each key present in {@code changes} is set ({@code contacts}: a
+   * JSON array of addresses, {@code alertThreshold}, {@code deleteThreshold}: numbers; null removes the owner's value),
+   * and an 'updated' event with the changes and {@code by} is recorded. {@code null} when there is no such live
+   * namespace.
+   */
+  Future<NamespaceRecord> updateSettings(String name, JsonObject changes, String by);
 
   // --- Maintenance: replicas share the work by leasing rows (a random token, valid for leaseSeconds). ----------
 
@@ -81,11 +96,17 @@ public interface NamespaceStore {
   /** Gives a lease back. */
   Future<Void> release(String name, String token);
 
-  /** Marks a namespace as being removed: claims no longer renew it. {@code null} when it does not exist. */
-  Future<NamespaceRecord> markExpiring(String name);
+  /**
+   * Marks a namespace as being removed: claims no longer renew it; the first mark records a 'revoked' event with
+   * {@code by}. {@code null} when it does not exist.
+   */
+  Future<NamespaceRecord> markExpiring(String name, String by);
 
-  /** Deletes the record of an expiring namespace held under the lease; false when not (any more) there. */
-  Future<Boolean> deleteExpired(String name, String token);
+  /**
+   * Deletes the record of an expiring namespace held under the lease and records a 'removed' event with
+   * {@code removed} (what went with it); false when not (any more) there.
+   */
+  Future<Boolean> deleteExpired(String name, String token, JsonObject removed);
 
   /** The records (in any state) of those of {@code names} that exist. */
   Future<List<NamespaceRecord>> findAll(List<String> names);

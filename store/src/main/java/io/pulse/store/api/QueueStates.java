@@ -38,4 +38,19 @@ public interface QueueStates {
 
   /** Forgets a state read at {@code version}; false when it changed since. */
   Future<Boolean> remove(String queue, int version);
+
+  /**
+   * The exemptions in force: {@code [{"queue", "namespace", "reason", "expires", "created", "by"}]}, by queue. An
+   * exempt queue is neither warned about nor deleted by the monitor.
+   */
+  Future<List<JsonObject>> exemptions();
+
+  /** Exempts a queue ({@code {"queue", "namespace", "reason", "expires", "by"}}), or replaces its exemption. */
+  Future<JsonObject> putExemption(JsonObject exemption);
+
+  /** Ends a queue's exemption; false when it had none. */
+  Future<Boolean> removeExemption(String queue, String by);
+
+  /** Deletes the exemptions that expired; answers how many. */
+  Future<Integer> pruneExemptions();
 }
