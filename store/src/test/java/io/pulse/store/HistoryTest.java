@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pulse.config.PulseConfig;
 import io.pulse.store.api.History;
 import io.pulse.store.api.NamespaceStore;
 import io.pulse.store.api.QueueStates;
@@ -17,7 +15,6 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
@@ -28,6 +25,7 @@ import org.junit.jupiter.api.Test;
 class HistoryTest {
 
   private static final String EXPIRES = "2040-01-01T00:00:00Z";
+  private static StoreOnDatabase deployed;
   private static Vertx vertx;
   private static String database;
   private static NamespaceStore store;
@@ -36,10 +34,9 @@ class HistoryTest {
 
   @BeforeAll
   static void deploy() {
-    vertx = Vertx.vertx();
-    database = TestEnv.createDatabase(vertx);
-    vertx.deployVerticle(new StoreVerticle(PulseConfig.fromMap(Map.of("PULSE_DB_URL", TestEnv.dbUrl(database),
-        "PULSE_DB_TIMEOUT", "2s", "PULSE_SECRET_KEY", TestEnv.SECRET_KEY)), new SimpleMeterRegistry())).await();
+    deployed = new StoreOnDatabase();
+    vertx = deployed.vertx;
+    database = deployed.database;
     store = NamespaceStore.createProxy(vertx, 10_000);
     history = History.createProxy(vertx, 10_000);
     states = QueueStates.createProxy(vertx, 10_000);
@@ -47,10 +44,7 @@ class HistoryTest {
 
   @AfterAll
   static void undeploy() {
-    vertx.close().await();
-    Vertx cleanup = Vertx.vertx();
-    TestEnv.dropDatabase(cleanup, database);
-    cleanup.close().await();
+    deployed.close();
   }
 
   private static List<JsonObject> events(String namespace, int limit) {
