@@ -69,6 +69,10 @@ class HistoryTest {
     List<JsonObject> events = events(name, 100);
     assertEquals(List.of("renewed", "claimed"), kinds(events), "newest first, one claimed however often marked");
     assertEquals("alice", events.get(1).getString("by"));
+    assertEquals("2040-01-01T00:00:00.000Z", events.get(1).getString("expires"), "dates as the API writes them");
+    assertTrue(events.get(0).getString("at").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"),
+        events.get(0).getString("at"));
+    assertEquals(List.of("id", "namespace", "event", "at", "count", "first"), List.copyOf(events.get(0).fieldNames()));
     assertEquals(3, events.get(0).getInteger("count"), "three renewals, one row");
     assertTrue(!Instant.parse(events.get(0).getString("first")).isAfter(Instant.parse(events.get(0).getString("at"))));
   }
