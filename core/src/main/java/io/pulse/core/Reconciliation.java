@@ -20,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Brings RabbitMQ back in step with the database (the truth): users deleted behind the service's back (a broker reset,
+ * Brings RabbitMQ back in step with the database (the truth): the events exchange, users deleted behind the service's back (a broker reset,
  * a manual delete), changed passwords, and permissions or tags that differ from the current templates. Reads the broker
  * with two calls, compares passwords against RabbitMQ's salted hashes so nothing is reset needlessly, and changes
  * only what differs, under a lease so a rotation cannot interleave.
@@ -46,11 +46,15 @@ final class Reconciliation {
 
   /** Answers how many namespaces it repaired. */
   Future<Integer> reconcile() {
-    return Future.all(rabbit.listUsers(), rabbit.listPermissions(config.rabbit().vhost())).compose(both -> {
-      Map<String, JsonObject> users = index(both.resultAt(0), "name");
-      Map<String, JsonObject> permissions = index(both.resultAt(1), "user");
-      return page(null, users, permissions, 0);
-    });
+    // A reset broker has lost the events exchange too; owners' bindings need it to exist.
+    String vhost = config.rabbit().vhost();
+    return rabbit.putExchange(vhost, naming.eventsExchange(), "topic")
+        .compose(declared -> Future.all(rabbit.listUsers(), rabbit.listPermissions(vhost)))
+        .compose(both -> {
+          Map<String, JsonObject> users = index(both.resultAt(0), "name");
+          Map<String, JsonObject> permissions = index(both.resultAt(1), "user");
+          return page(null, users, permissions, 0);
+        });
   }
 
   private Future<Integer> page(String after, Map<String, JsonObject> users, Map<String, JsonObject> permissions,

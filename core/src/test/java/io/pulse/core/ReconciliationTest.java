@@ -22,11 +22,22 @@ class ReconciliationTest {
   }
 
   @Test
+  void theEventsExchangeLostInABrokerResetIsDeclaredAgain() {
+    String events = f.config.rabbit().vhost() + " " + f.config.naming().eventsExchange();
+    f.rabbit.exchanges.clear();
+
+    f.reconciliation().reconcile().await();
+
+    assertEquals(List.of(events), f.rabbit.exchanges);
+  }
+
+  @Test
   void usersInStepAreLeftAlone() {
     f.core.claimNamespace("team", null).await();
     f.rabbit.calls.clear();
     assertEquals(0, f.reconciliation().reconcile().await());
-    assertEquals(List.of(), f.rabbit.calls.stream().filter(c -> c.startsWith("put")).toList());
+    assertEquals(List.of(), f.rabbit.calls.stream().filter(c -> c.startsWith("put") && !c.startsWith("putExchange"))
+        .toList());
   }
 
   @Test
@@ -64,7 +75,8 @@ class ReconciliationTest {
     assertEquals(0, f.reconciliation().reconcile().await());
 
     assertEquals(foreign, f.rabbit.users.get("u-team-1"));
-    assertEquals(List.of(), f.rabbit.calls("put"));
+    assertEquals(List.of(), f.rabbit.calls("putUser"));
+    assertEquals(List.of(), f.rabbit.calls("putPermissions"));
   }
 
   @Test

@@ -12,6 +12,9 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.serviceproxy.ServiceBinder;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * RabbitMQ administration: one keep-alive HTTP client to the management API, serving {@link RabbitAdmin} on the
  * event bus.
@@ -20,6 +23,7 @@ public final class RabbitVerticle extends VerticleBase {
 
   /** Concurrent connections to the management API; beyond this requests queue in the client. */
   private static final int MAX_CONNECTIONS = 16;
+  private static final Logger log = LoggerFactory.getLogger(RabbitVerticle.class);
 
   private final PulseConfig config;
   private final MeterRegistry meters;
@@ -45,7 +49,22 @@ public final class RabbitVerticle extends VerticleBase {
         config.rabbit().password(), timeoutMillis);
     admin.metrics = new CallMetrics(meters);
     consumer = new ServiceBinder(vertx).setAddress(RabbitAdmin.ADDRESS).registerLocal(RabbitAdmin.class, admin);
-    return consumer.completion();
+    return consumer.completion().compose(v -> declareEventsExchange(admin));
+  }
+
+  /**
+   * Owners bind their queues to PULSE_EVENTS_EXCHANGE, which they may read but not declare: it must exist before the
+   * first event is published. A broker that cannot be reached now does not stop the start (claims answer 503 until it
+   * can); reconciliation declares the exchange again, also after a broker reset.
+   */
+  private Future<Void> declareEventsExchange(RabbitAdmin admin) {
+    String exchange = config.naming().eventsExchange();
+    return admin.putExchange(config.rabbit().vhost(), exchange, "topic")
+        .onSuccess(v -> log.info("Events exchange {} declared on vhost {}", exchange, config.rabbit().vhost()))
+        .recover(e -> {
+          log.warn("Could not declare the events exchange {} yet; reconciliation will: {}", exchange, e.getMessage());
+          return Future.succeededFuture();
+        });
   }
 
   @Override
