@@ -80,8 +80,7 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(405, ctx -> Errors.send(ctx, null, new ServiceException(405,
         "Method " + ctx.request().method() + " is not allowed on " + ctx.request().path(),
         new JsonObject().put("code", "MethodNotAllowed"))));
-    router.errorHandler(413, ctx -> Errors.send(ctx, null, PulseError.MALFORMED_PAYLOAD.exception(
-        "Request body is larger than " + NamespaceRoutes.MAX_BODY_BYTES + " bytes")));
+    router.errorHandler(413, ctx -> Errors.send(ctx, null, NamespaceRoutes.tooLarge()));
     router.errorHandler(500, ctx -> Errors.send(ctx, null, ctx.failure() == null
         ? PulseError.INTERNAL.exception("Internal error") : ctx.failure()));
   }

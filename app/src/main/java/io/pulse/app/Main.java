@@ -1,6 +1,5 @@
 package io.pulse.app;
 
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pulse.config.ConfigException;
 import io.pulse.config.PulseConfig;
@@ -44,7 +43,7 @@ public final class Main {
       return;
     }
     log.info("Starting the Pulse service: {}", config.describe());
-    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry meters = Metering.registry();
     Vertx vertx = createVertx(meters);
     PulseDeployment deployment;
     try {
@@ -82,7 +81,7 @@ public final class Main {
 
   /**
    * A Vert.x instance reporting its own meters (HTTP server requests, client pools, event bus) and the JVM's to
-   * {@code meters}, beside the service's.
+   * {@code meters} (made by {@link Metering#registry()}), beside the service's.
    */
   public static Vertx createVertx(PrometheusMeterRegistry meters) {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
@@ -92,9 +91,10 @@ public final class Main {
         .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.EVENT_BUS)
         // A name of its own: Vert.x keeps registries by name, and tests start several instances in one JVM.
         .setRegistryName("pulse-" + UUID.randomUUID())
-        // Routes, not paths, so namespaces do not each make a series.
+        // Routes, not paths, so namespaces do not each make a series; Metering bounds the methods and codes.
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE, Label.POOL_NAME))
-        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true));
+        // No percentile histograms (about 280 buckets per series): Metering gives the few meters worth it buckets.
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(false));
     return Vertx.builder()
         // epoll where the native library loads (Linux x86_64); NIO elsewhere.
         .with(new VertxOptions().setMetricsOptions(metrics).setPreferNativeTransport(true))
