@@ -5,6 +5,7 @@ import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
@@ -37,19 +38,49 @@ public final class RabbitVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    int timeoutMillis = (int) config.rabbit().timeout().toMillis();
-    client = WebClient.create(vertx,
-        new WebClientOptions()
-            .setKeepAlive(true)
-            .setConnectTimeout(timeoutMillis)
-            .setUserAgentEnabled(false)
-            .setSsl("https".equalsIgnoreCase(config.rabbit().api().getScheme())),
-        new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
-    RabbitAdminImpl admin = new RabbitAdminImpl(client, config.rabbit().api(), config.rabbit().user(),
-        config.rabbit().password(), timeoutMillis);
+    client = WebClient.create(vertx, clientOptions(config), new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
+    RabbitAdminImpl admin = admin(client, config);
     admin.metrics = new CallMetrics(meters);
     consumer = new ServiceBinder(vertx).setAddress(RabbitAdmin.ADDRESS).registerLocal(RabbitAdmin.class, admin);
     return consumer.completion().compose(v -> declareEventsExchange(admin));
+  }
+
+  private static WebClientOptions clientOptions(PulseConfig config) {
+    return new WebClientOptions()
+        .setKeepAlive(true)
+        .setConnectTimeout((int) config.rabbit().timeout().toMillis())
+        .setUserAgentEnabled(false)
+        .setSsl("https".equalsIgnoreCase(config.rabbit().api().getScheme()));
+  }
+
+  private static RabbitAdminImpl admin(WebClient client, PulseConfig config) {
+    return new RabbitAdminImpl(client, config.rabbit().api(), config.rabbit().user(), config.rabbit().password(),
+        config.rabbit().timeout().toMillis());
+  }
+
+  /**
+   * For {@code check-config}: reaches the management API with the service's credentials and its vhost, and answers
+   * what it found (the broker's version), or fails saying what is wrong. Never includes a password.
+   */
+  public static Future<String> check(Vertx vertx, PulseConfig config) {
+    WebClient client;
+    try {
+      client = WebClient.create(vertx, clientOptions(config));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    RabbitAdminImpl admin = admin(client, config);
+    String vhost = config.rabbit().vhost();
+    return admin.overview()
+        .compose(overview -> admin.listPermissions(vhost)
+            .recover(e -> Future.failedFuture(new IllegalStateException("vhost '" + vhost + "' (from PULSE_AMQP_URL): "
+                + e.getMessage())))
+            .map(permissions -> "RabbitMQ " + overview.getString("rabbitmq_version", "?") + " at "
+                + config.rabbit().api() + " as " + config.rabbit().user() + ", vhost '" + vhost + "' exists"))
+        .eventually(() -> {
+          client.close();
+          return Future.succeededFuture();
+        });
   }
 
   /**
