@@ -1,6 +1,7 @@
 package io.pulse.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pulse.api.HttpVerticle;
 import io.pulse.config.PulseConfig;
 import io.vertx.core.Vertx;
 
@@ -37,8 +38,23 @@ final class ServeCommand implements Callable<Integer> {
     }
     log.info("Pulse service started (PULSE_ROLES={}){}", config.roles().describe(),
         deployment.httpPort() < 0 ? "" : "; REST API on port " + deployment.httpPort());
+    if (config.http().tls()) {
+      reloadCertificateOnSighup(log, vertx);
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(log, vertx, deployment, config), "pulse-shutdown"));
     return Main.SERVING;
+  }
+
+  /** {@code kill -HUP}: the REST server reads PULSE_TLS_CERT and PULSE_TLS_KEY again (a renewed certificate). */
+  @SuppressWarnings("sunapi")
+  private static void reloadCertificateOnSighup(Logger log, Vertx vertx) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"),
+          signal -> vertx.eventBus().publish(HttpVerticle.TLS_RELOAD_ADDRESS, null));
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      log.info("SIGHUP cannot be handled here ({}); the certificate files are still checked every"
+          + " PULSE_TLS_RELOAD_INTERVAL", e.getMessage());
+    }
   }
 
   /**

@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.serviceproxy.ServiceBinder;
@@ -45,12 +46,21 @@ public final class RabbitVerticle extends VerticleBase {
     return consumer.completion().compose(v -> declareEventsExchange(admin));
   }
 
+  /**
+   * With {@code https://}, the broker's certificate must chain to PULSE_RABBIT_CA (else to the JVM's trust store) and
+   * name the API's host.
+   */
   private static WebClientOptions clientOptions(PulseConfig config) {
-    return new WebClientOptions()
+    WebClientOptions options = new WebClientOptions()
         .setKeepAlive(true)
         .setConnectTimeout((int) config.rabbit().timeout().toMillis())
         .setUserAgentEnabled(false)
-        .setSsl("https".equalsIgnoreCase(config.rabbit().api().getScheme()));
+        .setSsl("https".equalsIgnoreCase(config.rabbit().api().getScheme()))
+        .setVerifyHost(true);
+    if (config.rabbit().caFile() != null) {
+      options.setTrustOptions(new PemTrustOptions().addCertPath(config.rabbit().caFile().toString()));
+    }
+    return options;
   }
 
   private static RabbitAdminImpl admin(WebClient client, PulseConfig config) {
