@@ -210,9 +210,14 @@ public final class StoreVerticle extends VerticleBase {
     if (db.password() != null) {
       options.setPassword(db.password());
     }
+    // As libpq: allow, prefer and require encrypt without checking the server's certificate unless sslrootcert is
+    // given; verify-ca checks it against sslrootcert, verify-full also checks the host name.
     if (db.sslRootCert() != null) {
-      options.setSslOptions(new ClientSSLOptions().setTrustOptions(new PemTrustOptions()
-          .addCertPath(db.sslRootCert().toString())));
+      options.setSslOptions(new ClientSSLOptions()
+          .setTrustOptions(new PemTrustOptions().addCertPath(db.sslRootCert().toString()))
+          .setHostnameVerificationAlgorithm(db.sslMode().equals("verify-full") ? "HTTPS" : ""));
+    } else if (!db.sslMode().equals("disable")) {
+      options.setSslOptions(new ClientSSLOptions().setTrustAll(true).setHostnameVerificationAlgorithm(""));
     }
     return options;
   }
