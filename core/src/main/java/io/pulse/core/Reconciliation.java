@@ -46,15 +46,26 @@ final class Reconciliation {
 
   /** Answers how many namespaces it repaired. */
   Future<Integer> reconcile() {
-    // A reset broker has lost the events exchange too; owners' bindings need it to exist.
     String vhost = config.rabbit().vhost();
-    return rabbit.putExchange(vhost, naming.eventsExchange(), "topic")
+    return eventsExchange(vhost)
         .compose(declared -> Future.all(rabbit.listUsers(), rabbit.listPermissions(vhost)))
         .compose(both -> {
           Map<String, JsonObject> users = index(both.resultAt(0), "name");
           Map<String, JsonObject> permissions = index(both.resultAt(1), "user");
           return page(null, users, permissions, 0);
         });
+  }
+
+  /**
+   * A reset broker has lost the events exchange too, and owners' bindings need it to exist: declared again when it is
+   * missing (looked up first, so a broker in step sees no change).
+   */
+  private Future<Void> eventsExchange(String vhost) {
+    String events = naming.eventsExchange();
+    return rabbit.listExchangeNames(vhost, "^" + Naming.escapeRegex(events) + "$").compose(found -> found.contains(events)
+        ? Future.succeededFuture()
+        : rabbit.putExchange(vhost, events, "topic").onSuccess(v ->
+            log.info("Events exchange {} was missing on vhost {} (a broker reset?): declared it again", events, vhost)));
   }
 
   private Future<Integer> page(String after, Map<String, JsonObject> users, Map<String, JsonObject> permissions,
