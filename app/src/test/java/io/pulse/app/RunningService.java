@@ -84,7 +84,8 @@ final class RunningService implements AutoCloseable {
     settings.put("PULSE_RABBIT_TIMEOUT", "3s");
     // The monitor deletes orphans of the vhost; only the tests about it let it sweep.
     settings.put("PULSE_MONITOR_INTERVAL", "1h");
-    settings.putAll(overrides);
+    // "{vhost}" in an override is this service's vhost, URL-encoded (for PULSE_AMQP_URL through a relay).
+    overrides.forEach((key, value) -> settings.put(key, value.replace("{vhost}", TestEnv.encode(vhost))));
     PulseConfig config = PulseConfig.fromMap(settings);
     PulseDeployment deployment = PulseDeployment.deploy(vertx, config, true, meters).await();
     return new RunningService(vertx, client, config, deployment, database, vhost, userPrefix);
