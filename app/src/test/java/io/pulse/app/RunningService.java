@@ -85,7 +85,8 @@ final class RunningService implements AutoCloseable {
     // The monitor deletes orphans of the vhost; only the tests about it let it sweep.
     settings.put("PULSE_MONITOR_INTERVAL", "1h");
     // "{vhost}" in an override is this service's vhost, URL-encoded (for PULSE_AMQP_URL through a relay).
-    overrides.forEach((key, value) -> settings.put(key, value.replace("{vhost}", TestEnv.encode(vhost))));
+    overrides.forEach((key, value) -> settings.put(key, value == null ? null
+        : value.replace("{vhost}", TestEnv.encode(vhost))));
     PulseConfig config = PulseConfig.fromMap(settings);
     PulseDeployment deployment = PulseDeployment.deploy(vertx, config, true, meters).await();
     return new RunningService(vertx, client, config, deployment, database, vhost, userPrefix);
