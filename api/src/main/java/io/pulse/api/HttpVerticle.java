@@ -10,6 +10,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.ServerSSLOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.serviceproxy.ServiceException;
@@ -27,6 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class HttpVerticle extends VerticleBase {
 
   public static final String BASE = "/api/pulse/v1";
+  /** A message here (any body, local) makes the server read PULSE_TLS_CERT and PULSE_TLS_KEY again: SIGHUP sends one. */
+  public static final String TLS_RELOAD_ADDRESS = "pulse.http.tls-reload";
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   private static final int MAX_HEADER_BYTES = 32 * 1024;
 
@@ -35,6 +39,9 @@ public final class HttpVerticle extends VerticleBase {
   private Authenticator authenticator;
   private HttpServer server;
   private Router router;
+  private ServerCertificate certificate;
+  private long tlsTimer = -1;
+  private io.vertx.core.eventbus.MessageConsumer<Object> tlsReloads;
 
   public HttpVerticle(PulseConfig config, PrometheusMeterRegistry meters) {
     this.config = config;
@@ -53,6 +60,17 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    if (!config.http().tls()) {
+      return start(null);
+    }
+    certificate = new ServerCertificate(vertx, config.http().tlsCert(), config.http().tlsKey());
+    return certificate.load().compose(loaded -> {
+      log.info("HTTPS with the certificate of {}", loaded.description());
+      return start(loaded.options());
+    }).onSuccess(v -> watchCertificate());
+  }
+
+  private Future<?> start(PemKeyCertOptions tls) {
     return vertx.executeBlocking(() -> OperationsRoutes.load(vertx, meters)).compose(operations -> {
       authenticator = Authenticator.create(vertx, config);
       router = Router.router(vertx);
@@ -63,7 +81,7 @@ public final class HttpVerticle extends VerticleBase {
       new NamespaceRoutes(namespaces, access, config, meters).mount(router);
       new SelfServiceRoutes(namespaces, OperatorCore.create(vertx, config), access, config).mount(router);
       routeErrors(router);
-      server = vertx.createHttpServer(new HttpServerOptions()
+      HttpServerOptions options = new HttpServerOptions()
           .setHost(config.http().host())
           .setPort(config.http().port())
           .setMaxHeaderSize(MAX_HEADER_BYTES)
@@ -71,11 +89,41 @@ public final class HttpVerticle extends VerticleBase {
           // HeaderDeadline can time its headers; HTTP/2 remains available over TLS.
           .setHttp2ClearTextEnabled(false)
           .setIdleTimeout((int) config.http().idleTimeout().toMillis())
-          .setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
+          .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+      if (tls != null) {
+        // HTTP/2 is offered over TLS by ALPN; HTTP/1.1 clients and load balancers are served as before.
+        options.setSsl(true).setKeyCertOptions(tls).setUseAlpn(true);
+      }
+      server = vertx.createHttpServer(options);
       HeaderDeadline deadline = new HeaderDeadline(vertx, config.http().headerTimeout().toMillis(),
           config.http().idleTimeout().toMillis());
       return server.connectionHandler(deadline::opened).requestHandler(deadline.guard(router)).listen();
-    }).onSuccess(s -> log.info("REST API listening on {}:{}{}", config.http().host(), s.actualPort(), BASE));
+    }).onSuccess(s -> log.info("REST API listening on {}://{}:{}{}", tls == null ? "http" : "https",
+        config.http().host(), s.actualPort(), BASE));
+  }
+
+  /**
+   * Certificates are renewed without a restart: the files are checked every PULSE_TLS_RELOAD_INTERVAL, and read at once
+   * on a message to {@link #TLS_RELOAD_ADDRESS} (SIGHUP). New connections get the new certificate; a pair that does not
+   * load (half-written, wrong file) is logged and the current one kept.
+   */
+  private void watchCertificate() {
+    tlsTimer = vertx.setPeriodic(config.http().tlsReloadInterval().toMillis(), id -> certificate.changed()
+        .onSuccess(changed -> {
+          if (changed) {
+            reloadCertificate("its files changed");
+          }
+        }));
+    tlsReloads = vertx.eventBus().localConsumer(TLS_RELOAD_ADDRESS, message -> reloadCertificate("asked (SIGHUP)"));
+  }
+
+  private void reloadCertificate(String why) {
+    certificate.load()
+        .compose(loaded -> server.updateSSLOptions(new ServerSSLOptions().setKeyCertOptions(loaded.options()), true)
+            .map(updated -> loaded))
+        .onSuccess(loaded -> log.info("Reloaded the HTTPS certificate ({}): {}", why, loaded.description()))
+        .onFailure(e -> log.warn("Could not reload the HTTPS certificate ({}); keeping the current one: {}", why,
+            e.getMessage()));
   }
 
   private static void routeErrors(Router router) {
@@ -84,8 +132,7 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(405, ctx -> Errors.send(ctx, null, new ServiceException(405,
         "Method " + ctx.request().method() + " is not allowed on " + ctx.request().path(),
         new JsonObject().put("code", "MethodNotAllowed"))));
-    router.errorHandler(413, ctx -> Errors.send(ctx, null, PulseError.MALFORMED_PAYLOAD.exception(
-        "Request body is larger than " + NamespaceRoutes.MAX_BODY_BYTES + " bytes")));
+    router.errorHandler(413, ctx -> Errors.send(ctx, null, NamespaceRoutes.tooLarge()));
     router.errorHandler(500, ctx -> Errors.send(ctx, null, ctx.failure() == null
         ? PulseError.INTERNAL.exception("Internal error") : ctx.failure()));
   }
@@ -96,6 +143,10 @@ public final class HttpVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(tlsTimer);
+    if (tlsReloads != null) {
+      tlsReloads.unregister();
+    }
     Future<Void> closed = server == null ? Future.succeededFuture()
         : server.shutdown(config.operations().shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
     return authenticator == null ? closed : closed.eventually(authenticator::close);

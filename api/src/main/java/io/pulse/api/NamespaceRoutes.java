@@ -67,7 +67,15 @@ final class NamespaceRoutes {
     router.get(base + "/namespace/:namespace").handler(this::namespace);
     router.post(base + "/namespace/:namespace")
         .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
-        .handler(this::claimNamespace);
+        .handler(this::claimNamespace)
+        // A body over the limit fails the route before claimNamespace: counted as a claim's outcome too.
+        .failureHandler(ctx -> {
+          if (ctx.statusCode() == 413) {
+            refuse(ctx, null, claimOutcomes, tooLarge());
+          } else {
+            ctx.next();
+          }
+        });
     router.delete(base + "/namespace/:namespace").handler(this::revokeNamespace);
   }
 
@@ -174,6 +182,10 @@ final class NamespaceRoutes {
     return limiter == firstClaims ? limits.firstClaimsPerSecond() + " per second (bursts of "
         + limits.rateLimitBurst() + ")" : limits.revocationsPerSecond() + " per second (bursts of "
         + limits.rateLimitBurst() + ")";
+  }
+
+  static Throwable tooLarge() {
+    return PulseError.MALFORMED_PAYLOAD.exception("Request body is larger than " + MAX_BODY_BYTES + " bytes");
   }
 
   private static void refuse(RoutingContext ctx, RequestInfo info, Outcomes outcomes, Throwable failure) {

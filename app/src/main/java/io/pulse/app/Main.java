@@ -1,88 +1,78 @@
 package io.pulse.app;
 
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pulse.config.ConfigException;
 import io.pulse.config.PulseConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Callable;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /**
- * The fat jar's entry point. {@code java -jar pulse.jar} runs the service; {@code java -jar pulse.jar token ...}
- * mints a development bearer token (see {@link TokenCommand}).
+ * The fat jar's command line: {@code serve} (the default) runs the service, {@code token} mints a development bearer
+ * token, {@code check-config} checks the configuration and reaches PostgreSQL and the management API. Unknown
+ * arguments are refused with the usage and exit code 2, as is a configuration that does not validate.
  */
-public final class Main {
+@Command(name = "java -jar pulse.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = {"The Pulse management service: short-lived, namespace-scoped RabbitMQ credentials.",
+        "Configured by PULSE_* environment variables and the YAML file PULSE_CONFIG names (docs/configuration.md).",
+        "Without a command, serves."},
+    subcommands = {ServeCommand.class, TokenCommand.class, CheckConfigCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:success", "1:the service could not start, or check-config found a problem",
+        "2:unknown arguments or an invalid configuration"})
+public final class Main implements Callable<Integer> {
 
-  private Main() {
-  }
+  /** What {@code serve} answers once the service runs: the process keeps running, so no exit code yet. */
+  static final int SERVING = Integer.MIN_VALUE;
 
   public static void main(String[] args) {
-    PulseConfig config;
-    try {
-      config = PulseConfig.load(System.getenv());
-    } catch (ConfigException e) {
-      System.err.println("Invalid configuration: " + e.getMessage());
-      System.exit(2);
-      return;
+    int status = commandLine().execute(args);
+    if (status != SERVING) {
+      System.exit(status);
     }
-    // Logback reads PULSE_LOG_FORMAT when the first logger is made, so a value from the YAML file counts too.
-    System.setProperty("PULSE_LOG_FORMAT", config.operations().logFormat());
-    Logger log = LoggerFactory.getLogger(Main.class);
-    if (args.length > 0 && args[0].equals("token")) {
-      System.exit(TokenCommand.run(config, args));
-      return;
-    }
-    log.info("Starting the Pulse service: {}", config.describe());
-    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = createVertx(meters);
-    PulseDeployment deployment;
-    try {
-      deployment = PulseDeployment.deploy(vertx, config, true, meters).await(10, TimeUnit.MINUTES);
-    } catch (Exception e) {
-      log.error("The service could not start: {}", e.getMessage(), e);
-      vertx.close();
-      System.exit(1);
-      return;
-    }
-    log.info("Pulse service started (PULSE_ROLES={}){}", config.roles().describe(),
-        deployment.httpPort() < 0 ? "" : "; REST API on port " + deployment.httpPort());
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(log, vertx, deployment, config), "pulse-shutdown"));
+  }
+
+  static CommandLine commandLine() {
+    return new CommandLine(new Main());
+  }
+
+  @Override
+  public Integer call() {
+    return new ServeCommand().call();
   }
 
   /**
-   * On SIGTERM: the REST server stops taking connections and finishes the requests in flight, maintenance and the
-   * monitor finish their current sweep, pools close; then the process exits 0 (1 when that took longer than
-   * PULSE_SHUTDOWN_TIMEOUT). Halting is what makes the exit code 0: a JVM ended by a signal exits 143.
+   * The configuration from the environment (and PULSE_CONFIG), or {@code null} after telling why on stderr. Logback
+   * reads PULSE_LOG_FORMAT when the first logger is made, so this comes before any logging.
    */
-  private static void shutDown(Logger log, Vertx vertx, PulseDeployment deployment, PulseConfig config) {
-    long timeoutMs = config.operations().shutdownTimeout().toMillis();
-    log.info("Shutting down: finishing the requests in flight and the current maintenance step (at most {} ms)",
-        timeoutMs);
-    int status = 0;
+  static PulseConfig loadConfig() {
     try {
-      deployment.undeploy().eventually(vertx::close).await(timeoutMs, TimeUnit.MILLISECONDS);
-      log.info("Shut down cleanly");
-    } catch (Exception e) {
-      log.warn("Shutdown did not finish within {} ms: {}", timeoutMs, e.toString());
-      status = 1;
+      PulseConfig config = PulseConfig.load(System.getenv());
+      System.setProperty("PULSE_LOG_FORMAT", config.operations().logFormat());
+      return config;
+    } catch (ConfigException e) {
+      System.err.println("Invalid configuration: " + e.getMessage());
+      return null;
     }
-    Runtime.getRuntime().halt(status);
   }
 
   /**
    * A Vert.x instance reporting its own meters (HTTP server requests, client pools, event bus) and the JVM's to
-   * {@code meters}, beside the service's.
+   * {@code meters} (made by {@link Metering#registry()}), beside the service's.
    */
   public static Vertx createVertx(PrometheusMeterRegistry meters) {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
@@ -92,13 +82,32 @@ public final class Main {
         .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.EVENT_BUS)
         // A name of its own: Vert.x keeps registries by name, and tests start several instances in one JVM.
         .setRegistryName("pulse-" + UUID.randomUUID())
-        // Routes, not paths, so namespaces do not each make a series.
+        // Routes, not paths, so namespaces do not each make a series; Metering bounds the methods and codes.
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE, Label.POOL_NAME))
-        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(true));
+        // No percentile histograms (about 280 buckets per series): Metering gives the few meters worth it buckets.
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(false));
     return Vertx.builder()
         // epoll where the native library loads (Linux x86_64); NIO elsewhere.
         .with(new VertxOptions().setMetricsOptions(metrics).setPreferNativeTransport(true))
         .withMetrics(new MicrometerMetricsFactory(meters))
         .build();
+  }
+
+  /** {@code --version}: the version and commit written into the jar at build time. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      try (InputStream in = Main.class.getResourceAsStream("/io/pulse/api/version.json")) {
+        JsonObject built = in == null ? new JsonObject()
+            : new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        return new String[] {"pulse " + known(built.getString("version")) + " (commit " + known(built.getString("commit"))
+            + ")"};
+      }
+    }
+
+    private static String known(String value) {
+      // A build outside a git checkout leaves the placeholder unfilled.
+      return value == null || value.isBlank() || value.startsWith("${") ? "unknown" : value;
+    }
   }
 }

@@ -1,6 +1,5 @@
 package io.pulse.app;
 
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pulse.api.HttpVerticle;
 import io.pulse.config.ConfigException;
@@ -64,7 +63,7 @@ public final class PulseDeployment {
    * meters go to a registry of its own, served at {@code /metrics}.
    */
   public static Future<PulseDeployment> deploy(Vertx vertx, PulseConfig config, boolean withHttp) {
-    return deploy(vertx, config, withHttp, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    return deploy(vertx, config, withHttp, Metering.registry());
   }
 
   /**

@@ -12,35 +12,45 @@ import io.vertx.ext.auth.jwt.JWTAuthOptions;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
- * {@code java -jar pulse.jar token [--sub NAME] [--ttl 1h] SCOPE...}: prints an HS256 bearer token signed with
- * PULSE_JWT_SECRET (and carrying PULSE_JWT_ISSUER / PULSE_JWT_AUDIENCE when set), for development and tests.
+ * {@code token [--sub NAME] [--ttl 1h] SCOPE...}: prints an HS256 bearer token signed with PULSE_JWT_SECRET (and
+ * carrying PULSE_JWT_ISSUER / PULSE_JWT_AUDIENCE when set), for development and tests.
  */
-final class TokenCommand {
+@Command(name = "token", mixinStandardHelpOptions = true,
+    description = "Print a bearer token signed with PULSE_JWT_SECRET (HS256), for development and tests.")
+final class TokenCommand implements Callable<Integer> {
 
-  private TokenCommand() {
-  }
+  @Option(names = "--sub", defaultValue = "dev", description = "the token's subject: the caller's name (default: ${DEFAULT-VALUE})")
+  String sub;
 
-  static int run(PulseConfig config, String[] args) {
+  @Option(names = "--ttl", defaultValue = "1h", description = "how long the token is valid: 30s, 15m, 1h, ... (default: ${DEFAULT-VALUE})")
+  String ttl;
+
+  @Parameters(paramLabel = "SCOPE", arity = "0..*", description = "scopes the token carries, e.g. pulse:namespace:my-service")
+  List<String> scopes = new ArrayList<>();
+
+  @Override
+  public Integer call() {
+    PulseConfig config = Main.loadConfig();
+    if (config == null) {
+      return 2;
+    }
     if (config.auth().jwtSecret() == null) {
       System.err.println("PULSE_JWT_SECRET must be set to mint a token");
       return 2;
     }
-    String sub = "dev";
-    long ttlSeconds = 3600;
-    List<String> scopes = new ArrayList<>();
-    for (int i = 1; i < args.length; i++) {
-      if (args[i].equals("--sub") && i + 1 < args.length) {
-        sub = args[++i];
-      } else if (args[i].equals("--ttl") && i + 1 < args.length) {
-        ttlSeconds = Durations.parse(args[++i]).toSeconds();
-      } else if (args[i].startsWith("--")) {
-        System.err.println("usage: java -jar pulse.jar token [--sub NAME] [--ttl 1h] SCOPE...");
-        return 2;
-      } else {
-        scopes.add(args[i]);
-      }
+    long ttlSeconds;
+    try {
+      ttlSeconds = Durations.parse(ttl).toSeconds();
+    } catch (IllegalArgumentException e) {
+      System.err.println("--ttl: " + e.getMessage());
+      return 2;
     }
     Vertx vertx = Vertx.vertx();
     try {

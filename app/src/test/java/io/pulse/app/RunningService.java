@@ -3,6 +3,7 @@ package io.pulse.app;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.search.Search;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pulse.config.PulseConfig;
 import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
@@ -56,6 +57,14 @@ final class RunningService implements AutoCloseable {
 
   /** Starts the service with its own database, vhost and user prefix; {@code overrides} change the rest. */
   static RunningService start(Vertx vertx, Map<String, String> overrides) {
+    return start(vertx, overrides, Metering.registry());
+  }
+
+  /**
+   * As {@link #start(Vertx, Map)}, with the service's meters in {@code meters}: the registry {@code vertx} reports to
+   * (see {@link Main#createVertx}) makes {@code /metrics} what the fat jar serves.
+   */
+  static RunningService start(Vertx vertx, Map<String, String> overrides, PrometheusMeterRegistry meters) {
     WebClient client = WebClient.create(vertx);
     String database = TestEnv.createDatabase(vertx);
     String vhost = TestEnv.createVhost(client);
@@ -75,9 +84,11 @@ final class RunningService implements AutoCloseable {
     settings.put("PULSE_RABBIT_TIMEOUT", "3s");
     // The monitor deletes orphans of the vhost; only the tests about it let it sweep.
     settings.put("PULSE_MONITOR_INTERVAL", "1h");
-    settings.putAll(overrides);
+    // "{vhost}" in an override is this service's vhost, URL-encoded (for PULSE_AMQP_URL through a relay).
+    overrides.forEach((key, value) -> settings.put(key, value == null ? null
+        : value.replace("{vhost}", TestEnv.encode(vhost))));
     PulseConfig config = PulseConfig.fromMap(settings);
-    PulseDeployment deployment = PulseDeployment.deploy(vertx, config).await();
+    PulseDeployment deployment = PulseDeployment.deploy(vertx, config, true, meters).await();
     return new RunningService(vertx, client, config, deployment, database, vhost, userPrefix);
   }
 

@@ -43,8 +43,16 @@ public record DatabaseConfig(String url, String host, int port, String database,
           + "'");
     }
     Path rootCert = params.containsKey("sslrootcert") ? Path.of(params.get("sslrootcert")) : null;
-    if (rootCert != null && !Files.isReadable(rootCert)) {
-      throw new ConfigException(KEY, "sslrootcert " + rootCert + " cannot be read");
+    if (rootCert != null) {
+      try {
+        Pem.certificates(KEY, rootCert);
+      } catch (ConfigException e) {
+        throw new ConfigException(KEY, "sslrootcert " + e.getMessage().substring(KEY.length() + 2));
+      }
+    }
+    if ((sslMode.equals("verify-ca") || sslMode.equals("verify-full")) && rootCert == null) {
+      throw new ConfigException(KEY, "sslmode=" + sslMode + " needs sslrootcert=/path/to/ca.pem: the CA certificates the"
+          + " server's certificate is checked against");
     }
     String path = uri.getPath() == null || uri.getPath().length() <= 1 ? "postgres" : uri.getPath().substring(1);
     return new DatabaseConfig(url, uri.getHost(), uri.getPort() == -1 ? 5432 : uri.getPort(), path,

@@ -28,6 +28,9 @@ public final class Settings {
     add("PULSE_FIRST_CLAIMS_PER_SECOND", "10");
     add("PULSE_REVOCATIONS_PER_SECOND", "10");
     add("PULSE_RATE_LIMIT_BURST", "1000");
+    add("PULSE_TLS_CERT", null);
+    add("PULSE_TLS_KEY", null);
+    add("PULSE_TLS_RELOAD_INTERVAL", "1m");
     // database
     secret("PULSE_DB_URL", null);
     secret("PULSE_DB_PASSWORD", null);
@@ -43,6 +46,7 @@ public final class Settings {
     add("PULSE_RABBIT_USER", "guest");
     secret("PULSE_RABBIT_PASSWORD", "guest");
     add("PULSE_RABBIT_TIMEOUT", "5s");
+    add("PULSE_RABBIT_CA", null);
     add("PULSE_AMQP_URL", "amqp://localhost:5672/%2F");
     // namespaces: how a namespace maps to broker users, permissions and resources
     add("PULSE_NAMESPACE_PREFIX", "");

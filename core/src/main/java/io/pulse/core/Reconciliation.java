@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Brings RabbitMQ back in step with the database (the truth): users deleted behind the service's back (a broker reset,
+ * Brings RabbitMQ back in step with the database (the truth): the events exchange, users deleted behind the service's back (a broker reset,
  * a manual delete), changed passwords, and permissions or tags that differ from the current templates. Reads the broker
  * with two calls, compares passwords against RabbitMQ's salted hashes so nothing is reset needlessly, and changes
  * only what differs, under a lease so a rotation cannot interleave.
@@ -49,11 +49,26 @@ final class Reconciliation {
 
   /** Answers how many namespaces it repaired. */
   Future<Integer> reconcile() {
-    return Future.all(rabbit.listUsers(), rabbit.listPermissions(config.rabbit().vhost())).compose(both -> {
-      Map<String, JsonObject> users = index(both.resultAt(0), "name");
-      Map<String, JsonObject> permissions = index(both.resultAt(1), "user");
-      return page(null, users, permissions, 0);
-    });
+    String vhost = config.rabbit().vhost();
+    return eventsExchange(vhost)
+        .compose(declared -> Future.all(rabbit.listUsers(), rabbit.listPermissions(vhost)))
+        .compose(both -> {
+          Map<String, JsonObject> users = index(both.resultAt(0), "name");
+          Map<String, JsonObject> permissions = index(both.resultAt(1), "user");
+          return page(null, users, permissions, 0);
+        });
+  }
+
+  /**
+   * A reset broker has lost the events exchange too, and owners' bindings need it to exist: declared again when it is
+   * missing (looked up first, so a broker in step sees no change).
+   */
+  private Future<Void> eventsExchange(String vhost) {
+    String events = naming.eventsExchange();
+    return rabbit.listExchangeNames(vhost, "^" + Naming.escapeRegex(events) + "$").compose(found -> found.contains(events)
+        ? Future.succeededFuture()
+        : rabbit.putExchange(vhost, events, "topic").onSuccess(v ->
+            log.info("Events exchange {} was missing on vhost {} (a broker reset?): declared it again", events, vhost)));
   }
 
   private Future<Integer> page(String after, Map<String, JsonObject> users, Map<String, JsonObject> permissions,

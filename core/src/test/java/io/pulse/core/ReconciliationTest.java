@@ -21,9 +21,28 @@ class ReconciliationTest {
     f.close();
   }
 
+  /** What the rabbit verticle does when the service starts. */
+  private void eventsExchangeDeclaredAtStart() {
+    f.rabbit.declareExchange(f.config.rabbit().vhost(), f.config.naming().eventsExchange());
+  }
+
+  @Test
+  void theEventsExchangeLostInABrokerResetIsDeclaredAgain() {
+    String events = f.config.rabbit().vhost() + " " + f.config.naming().eventsExchange();
+    f.rabbit.exchanges.clear();
+
+    f.reconciliation().reconcile().await();
+
+    assertEquals(List.of(events), f.rabbit.exchanges);
+    f.rabbit.calls.clear();
+    f.reconciliation().reconcile().await();
+    assertEquals(List.of(), f.rabbit.calls("putExchange"), "an exchange that exists is left alone");
+  }
+
   @Test
   void usersInStepAreLeftAlone() {
     f.core.claimNamespace("team", null).await();
+    eventsExchangeDeclaredAtStart();
     f.rabbit.calls.clear();
     assertEquals(0, f.reconciliation().reconcile().await());
     assertEquals(List.of(), f.rabbit.calls.stream().filter(c -> c.startsWith("put")).toList());
@@ -63,6 +82,7 @@ class ReconciliationTest {
     f.core.claimNamespace("team", null).await();
     FakeRabbit.User foreign = new FakeRabbit.User("u-team-1", "theirs", List.of());
     f.rabbit.users.put(foreign.name(), foreign);
+    eventsExchangeDeclaredAtStart();
     f.rabbit.calls.clear();
 
     assertEquals(0, f.reconciliation().reconcile().await());

@@ -11,6 +11,7 @@ import io.vertx.ext.mail.LoginOption;
 import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.mail.MailMessage;
 import io.vertx.ext.mail.StartTLSOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.rabbitmq.RabbitMQClient;
 import io.vertx.rabbitmq.RabbitMQOptions;
 
@@ -49,7 +50,15 @@ final class Notifier implements Notices {
     this.mail = config.mail().host() == null ? null : MailClient.create(vertx, mailConfig(config));
     java.net.URI amqpUrl = config.rabbit().amqpUrl();
     boolean tls = "amqps".equalsIgnoreCase(amqpUrl.getScheme());
-    this.amqp = RabbitMQClient.create(vertx, new RabbitMQOptions()
+    RabbitMQOptions options = new RabbitMQOptions();
+    if (tls) {
+      // amqps: the broker's certificate must chain to PULSE_RABBIT_CA (else the JVM's trust store) and name its host.
+      options.setHostnameVerificationAlgorithm("HTTPS");
+      if (config.rabbit().caFile() != null) {
+        options.setTrustOptions(new PemTrustOptions().addCertPath(config.rabbit().caFile().toString()));
+      }
+    }
+    this.amqp = RabbitMQClient.create(vertx, options
         .setHost(amqpUrl.getHost())
         .setPort(amqpUrl.getPort() == -1 ? (tls ? 5671 : 5672) : amqpUrl.getPort())
         .setSsl(tls)

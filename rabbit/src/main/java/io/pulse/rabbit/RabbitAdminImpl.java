@@ -126,6 +126,14 @@ final class RabbitAdminImpl implements RabbitAdmin {
   }
 
   @Override
+  public Future<Void> putExchange(String vhost, String name, String type) {
+    JsonObject body = new JsonObject().put("type", type).put("durable", true).put("auto_delete", false)
+        .put("internal", false).put("arguments", new JsonObject());
+    return call(HttpMethod.PUT, "/exchanges/" + encode(vhost) + "/" + encode(name), body,
+        "declare exchange " + name + " on vhost " + vhost).mapEmpty();
+  }
+
+  @Override
   public Future<Void> deleteQueue(String vhost, String name) {
     return call(HttpMethod.DELETE, "/queues/" + encode(vhost) + "/" + encode(name), null,
         "delete queue " + name, 404).mapEmpty();

@@ -34,7 +34,9 @@ final class Migrations {
   static Future<Void> apply(Vertx vertx, Pool pool) {
     return vertx.executeBlocking(Migrations::readAll)
         .compose(scripts -> pool.withTransaction(conn -> conn.query(Sql.MIGRATION_LOCK).execute()
-            .compose(v -> conn.query(Sql.MIGRATIONS_TABLE).execute())
+            .compose(v -> conn.query(Sql.MIGRATIONS_TABLE_EXISTS).execute())
+            .compose(exists -> exists.iterator().next().getBoolean(0) ? Future.succeededFuture()
+                : conn.query(Sql.MIGRATIONS_TABLE).execute().mapEmpty())
             .compose(v -> conn.query(Sql.APPLIED_VERSIONS).execute())
             .compose(rows -> {
               Set<Integer> applied = new HashSet<>();

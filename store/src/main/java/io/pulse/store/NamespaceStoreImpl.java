@@ -9,6 +9,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -37,6 +38,8 @@ final class NamespaceStoreImpl implements NamespaceStore {
   private final Promise<Void> ready = Promise.promise();
   private volatile String notReadyReason = "the schema migrations have not run yet";
   private volatile boolean stopped;
+  /** Where an external database is, to explain one that does not exist; null for the embedded one. */
+  volatile PgConnectOptions connectOptions;
 
   NamespaceStoreImpl(Vertx vertx, Pool pool, SecretBox box) {
     this.vertx = vertx;
@@ -268,7 +271,10 @@ final class NamespaceStoreImpl implements NamespaceStore {
         || sqlState.equals("40001") || sqlState.equals("40P01"));
   }
 
-  private static String describe(Throwable e) {
+  private String describe(Throwable e) {
+    if (MissingDatabase.is(e) && connectOptions != null) {
+      return MissingDatabase.explain(connectOptions);
+    }
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
   }

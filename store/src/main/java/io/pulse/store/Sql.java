@@ -220,8 +220,14 @@ final class Sql {
   /** Live namespaces, for the pulse_namespaces gauge. */
   static final String COUNT_LIVE = "SELECT count(*) FROM namespaces WHERE provisioned AND NOT expiring";
 
+  /**
+   * Made only when missing, asked first under the lock: CREATE TABLE IF NOT EXISTS would make PostgreSQL send a
+   * notice ("relation already exists, skipping") at every start, which the driver logs as a warning.
+   */
+  static final String MIGRATIONS_TABLE_EXISTS = "SELECT to_regclass('pulse_schema_migrations') IS NOT NULL";
+
   static final String MIGRATIONS_TABLE =
-      "CREATE TABLE IF NOT EXISTS pulse_schema_migrations ("
+      "CREATE TABLE pulse_schema_migrations ("
           + "version integer PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())";
 
   /** Serialises migrations between replicas starting at once (an arbitrary, fixed key). */

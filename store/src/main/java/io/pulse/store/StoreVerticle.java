@@ -10,6 +10,7 @@ import io.pulse.store.api.NamespaceStore;
 import io.pulse.store.api.QueueStates;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.ClientSSLOptions;
@@ -17,6 +18,7 @@ import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.SslMode;
 import io.vertx.serviceproxy.ServiceBinder;
 import io.vertx.sqlclient.Pool;
@@ -77,13 +79,17 @@ public final class StoreVerticle extends VerticleBase {
           .using(vertx)
           .build();
       store = new NamespaceStoreImpl(vertx, pool, box);
+      if (config.database().external()) {
+        store.connectOptions = options;
+      }
       consumer = new ServiceBinder(vertx).setAddress(NamespaceStore.ADDRESS).registerLocal(NamespaceStore.class, store);
       statesConsumer = new ServiceBinder(vertx).setAddress(QueueStates.ADDRESS)
           .registerLocal(QueueStates.class, new QueueStatesImpl(store));
       historyConsumer = new ServiceBinder(vertx).setAddress(History.ADDRESS)
           .registerLocal(History.class, new HistoryImpl(store));
       return Future.all(consumer.completion(), statesConsumer.completion(), historyConsumer.completion());
-    }).compose(v -> {
+    }).compose(v -> config.database().external() ? MissingDatabase.ensure(vertx, pool, options(config.database()))
+        : Future.succeededFuture()).compose(v -> {
       // A database that is down at start must not keep the service from starting: it answers 503 until the
       // schema is in place, and keeps trying.
       return store.migrateUntilReady(0);
@@ -152,6 +158,51 @@ public final class StoreVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * For {@code check-config}: connects to the external database as the service would and answers what it found, or
+   * fails saying what is wrong (a missing database with the rights the service needs). Never includes a password.
+   * The embedded database is only described: it starts with the service.
+   */
+  public static Future<String> check(Vertx vertx, PulseConfig config) {
+    DatabaseConfig db = config.database();
+    if (!db.external()) {
+      return Future.succeededFuture("embedded PostgreSQL under " + db.dataDir().toAbsolutePath()
+          + " (PULSE_DB_URL is unset; it starts with the service)");
+    }
+    PgConnectOptions options;
+    try {
+      options = options(db);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    String where = db.user() + "@" + db.host() + ":" + db.port() + "/" + db.database();
+    Future<String> connected = PgConnection.connect(vertx, options)
+        .timeout(db.timeout().toMillis(), TimeUnit.MILLISECONDS)
+        .compose(conn -> describeDatabase(conn, where));
+    return connected.recover(e -> {
+      if (!MissingDatabase.is(e)) {
+        return Future.failedFuture(new IllegalStateException("cannot connect to " + where + ": " + e.getMessage()));
+      }
+      return MissingDatabase.mayCreate(vertx, options).recover(ignored -> Future.succeededFuture(false))
+          .compose(may -> may ? Future.succeededFuture("database '" + db.database() + "' does not exist yet on "
+              + db.host() + ":" + db.port() + "; user '" + db.user() + "' may create databases, so the service"
+              + " creates it at start") : Future.failedFuture(new IllegalStateException(MissingDatabase.explain(options))));
+    });
+  }
+
+  private static Future<String> describeDatabase(PgConnection conn, String where) {
+    return conn.query("SELECT version(), has_database_privilege(current_database(), 'CREATE')"
+            + " OR pg_catalog.pg_get_userbyid(d.datdba) = current_user FROM pg_database d"
+            + " WHERE d.datname = current_database()").execute()
+        .eventually(conn::close)
+        .map(rows -> {
+          var row = rows.iterator().next();
+          return "PostgreSQL at " + where + " (" + row.getString(0).split(" on ")[0] + ")"
+              + (Boolean.TRUE.equals(row.getBoolean(1)) ? "" : "; warning: the user may not create in this database,"
+                  + " which the schema migrations need");
+        });
+  }
+
   /** Built from the parts of PULSE_DB_URL, never from the text: a driver's parse error would quote the password. */
   static PgConnectOptions options(DatabaseConfig db) {
     PgConnectOptions options = new PgConnectOptions()
@@ -163,9 +214,14 @@ public final class StoreVerticle extends VerticleBase {
     if (db.password() != null) {
       options.setPassword(db.password());
     }
+    // As libpq: allow, prefer and require encrypt without checking the server's certificate unless sslrootcert is
+    // given; verify-ca checks it against sslrootcert, verify-full also checks the host name.
     if (db.sslRootCert() != null) {
-      options.setSslOptions(new ClientSSLOptions().setTrustOptions(new PemTrustOptions()
-          .addCertPath(db.sslRootCert().toString())));
+      options.setSslOptions(new ClientSSLOptions()
+          .setTrustOptions(new PemTrustOptions().addCertPath(db.sslRootCert().toString()))
+          .setHostnameVerificationAlgorithm(db.sslMode().equals("verify-full") ? "HTTPS" : ""));
+    } else if (!db.sslMode().equals("disable")) {
+      options.setSslOptions(new ClientSSLOptions().setTrustAll(true).setHostnameVerificationAlgorithm(""));
     }
     return options;
   }

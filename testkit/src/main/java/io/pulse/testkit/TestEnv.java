@@ -168,7 +168,20 @@ public final class TestEnv {
 
   /** Names of the broker's users that start with {@code prefix}. */
   public static List<String> users(WebClient client, String prefix) {
-    JsonArray all = management(client, "GET", "/users", null).bodyAsJsonArray();
+    // The shared broker has answered this listing now and then without a body while other sessions churn users;
+    // asked again, it answers. What it said is printed, so the cause can be found.
+    java.util.concurrent.atomic.AtomicReference<HttpResponse<Buffer>> answer = new java.util.concurrent.atomic.AtomicReference<>();
+    eventually(30, "the broker lists its users", () -> {
+      HttpResponse<Buffer> listed = management(client, "GET", "/users?columns=name", null);
+      answer.set(listed);
+      boolean ok = listed.statusCode() == 200 && listed.body() != null && listed.body().length() > 0;
+      if (!ok) {
+        System.err.println("GET /api/users answered " + listed.statusCode() + " " + listed.headers().entries() + " "
+            + (listed.body() == null ? "(no body)" : listed.bodyAsString()));
+      }
+      return ok;
+    });
+    JsonArray all = answer.get().bodyAsJsonArray();
     List<String> names = new ArrayList<>();
     for (int i = 0; i < all.size(); i++) {
       String name = all.getJsonObject(i).getString("name");

@@ -176,6 +176,16 @@ public final class FakeRabbit implements RabbitAdmin {
   }
 
   @Override
+  public Future<Void> putExchange(String vhost, String name, String type) {
+    return call("putExchange " + name, () -> {
+      if (!exchanges.contains(vhost + " " + name)) {
+        exchanges.add(vhost + " " + name);
+      }
+      return null;
+    });
+  }
+
+  @Override
   public Future<Void> deleteExchange(String vhost, String name) {
     return call("deleteExchange " + name, () -> {
       exchanges.remove(vhost + " " + name);

@@ -64,6 +64,12 @@ public interface RabbitAdmin {
   /** Names of the exchanges of a vhost matching a regular expression, read page by page. */
   Future<List<String>> listExchangeNames(String vhost, String nameRegex);
 
+  /**
+   * Declares a durable exchange of {@code type} ({@code topic}, {@code direct}, ...) on a vhost; one that exists with
+   * the same type is not an error.
+   */
+  Future<Void> putExchange(String vhost, String name, String type);
+
   /** Deletes a queue; one that does not exist is not an error. */
   Future<Void> deleteQueue(String vhost, String name);
 
