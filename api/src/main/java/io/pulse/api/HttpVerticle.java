@@ -58,6 +58,7 @@ public final class HttpVerticle extends VerticleBase {
       router.route().handler(new AccessLog());
       operations.mount(router);
       new NamespaceRoutes(NamespaceCore.create(vertx, config, meters), authenticator, config, meters).mount(router);
+      new DashboardRoutes().mount(router);
       routeErrors(router);
       server = vertx.createHttpServer(new HttpServerOptions()
           .setHost(config.http().host())
