@@ -83,8 +83,13 @@ function cell(text, className) {
   return el('td', { text: text === undefined || text === null ? '' : text, className });
 }
 
+/** Replaces a table's rows; each cell gets its column's name, which a phone-sized screen shows beside it. */
 function fill(tbody, rows) {
   tbody.replaceChildren(...rows);
+  const names = [...tbody.closest('table').tHead.rows[0].cells].map((th) => th.textContent);
+  for (const row of rows) {
+    [...row.cells].forEach((td, i) => td.setAttribute('data-label', names[i] || ''));
+  }
 }
 
 function when(iso) {
@@ -142,6 +147,7 @@ function sizeBar(messages, alert, del, queueState) {
   });
   const fillPart = el('span', { className: 'fill' });
   fillPart.style.width = Math.min(100, (100 * (messages || 0)) / scale) + '%';
+  if (messages > 0) fillPart.classList.add('some');
   const mark = el('span', { className: 'mark' });
   mark.style.left = Math.min(100, (100 * (alert || 0)) / scale) + '%';
   bar.append(fillPart, mark);
