@@ -165,6 +165,26 @@ class DashboardIT {
       // (RabbitMQ 3.10's per-user listing names the user and the connection, not the client's properties.)
       wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("connections"), prefix + ns + "-"));
 
+      // The settings form shows the service's own refusal, then saves contacts and a threshold.
+      browser.findElement(By.cssSelector(".tabs [data-tab='settings']")).click();
+      WebElement alertField = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("alert")));
+      assertEquals("5", alertField.getDomProperty("value"), "the owner's own alert threshold is filled in");
+      browser.findElement(By.id("delete")).sendKeys("3");
+      browser.findElement(By.cssSelector("#settings button[type='submit']")).click();
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("settings-error"),
+          "alertThreshold (5) must be below deleteThreshold (3)"));
+      browser.findElement(By.id("delete")).clear();
+      alertField.clear();
+      alertField.sendKeys("7");
+      browser.findElement(By.id("add-contact")).click();
+      browser.findElement(By.cssSelector("#contacts input")).sendKeys("team@example.com");
+      browser.findElement(By.cssSelector("#settings button[type='submit']")).click();
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "Settings of " + ns + " saved"));
+      JsonObject saved = new JsonObject(send(port, "GET", "/namespace/" + ns + "/details", token, "").body());
+      assertEquals(7, saved.getInteger("alertThreshold"), saved.encode());
+      assertEquals("team@example.com", saved.getJsonArray("contacts").getString(0), saved.encode());
+      assertFalse(saved.getJsonObject("own").containsKey("deleteThreshold"), "an empty field is the default");
+
       // A phone-sized window: after a reload (the token is still in the tab's session) the queue table is reachable
       // and its buttons can be scrolled to, while the page itself never scrolls sideways.
       browser.manage().window().setSize(new Dimension(390, 844));
