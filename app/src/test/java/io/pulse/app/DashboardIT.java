@@ -87,11 +87,12 @@ class DashboardIT {
       String queue = "queue/" + ns + "/q";
       String token = JarProcess.mintToken(env, "--sub", "dashboard-owner", "pulse:namespace:" + ns);
 
-      // The owner's namespace, warned above 5 messages, and a queue of theirs with 12.
+      // The owner's namespace, warned above 5 messages and deleted above 20, and a queue of theirs with 12 (and a
+      // quiet one beside it).
       HttpResponse<String> claim = send(port, "POST", "/namespace/" + ns, token,
           "{\"contact\": \"owner@example.com\"}");
       assertEquals(200, claim.statusCode(), claim.body());
-      HttpResponse<String> patch = send(port, "PATCH", "/namespace/" + ns, token, "{\"alertThreshold\": 5}");
+      HttpResponse<String> patch = send(port, "PATCH", "/namespace/" + ns, token, "{\"alertThreshold\": 5, \"deleteThreshold\": 20}");
       assertEquals(200, patch.statusCode(), patch.body());
       assertEquals(5, new JsonObject(patch.body()).getInteger("alertThreshold"));
       amqp = connect(new JsonObject(claim.body()).getString("connectionString"), "orders-service");
@@ -101,7 +102,10 @@ class DashboardIT {
       channel.exchangeDeclare(exchange, "topic", true);
       channel.queueDeclare(queue, true, false, false, null);
       channel.queueBind(queue, exchange, "orders.#");
+      channel.queueDeclare("queue/" + ns + "/audit", true, false, false, null);
+      channel.queueBind("queue/" + ns + "/audit", exchange, "audit.#");
       channel.confirmSelect();
+      channel.basicPublish(exchange, "audit.login", new AMQP.BasicProperties(), new byte[] {1});
       for (int i = 0; i < MESSAGES; i++) {
         channel.basicPublish(exchange, "orders.new", new AMQP.BasicProperties(),
             ("order " + i).getBytes(StandardCharsets.UTF_8));
@@ -169,7 +173,10 @@ class DashboardIT {
       browser.findElement(By.cssSelector(".tabs [data-tab='settings']")).click();
       WebElement alertField = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("alert")));
       assertEquals("5", alertField.getDomProperty("value"), "the owner's own alert threshold is filled in");
-      browser.findElement(By.id("delete")).sendKeys("3");
+      WebElement deleteField = browser.findElement(By.id("delete"));
+      assertEquals("20", deleteField.getDomProperty("value"));
+      deleteField.clear();
+      deleteField.sendKeys("3");
       browser.findElement(By.cssSelector("#settings button[type='submit']")).click();
       wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("settings-error"),
           "alertThreshold (5) must be below deleteThreshold (3)"));
