@@ -198,6 +198,7 @@ function forget(clearStatus) {
   $('home').hidden = true;
   $('forget').hidden = true;
   $('who').hidden = true;
+  $('updated').hidden = true;
   if (clearStatus) status('Token forgotten.');
 }
 
@@ -505,6 +506,10 @@ async function refresh() {
     }
     await refreshTab();
     if (state.caller && state.caller.admin) await loadOperator();
+    const updated = $('updated');
+    updated.hidden = false;
+    updated.textContent = 'updated ' + new Date().toLocaleTimeString();
+    updated.title = 'Refreshed every ' + POLL_MS / 1000 + ' s while this tab is visible';
   } catch (e) {
     showError(e);
   } finally {
