@@ -35,6 +35,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -48,7 +49,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The dashboard in a real browser (Debian's headless Chromium through its chromedriver) against the fat jar, the real
  * RabbitMQ and PostgreSQL: an owner signs in with a token, sees the queue the test filled above the namespace's alert
  * threshold in the warning state, purges it through the confirmation dialog and sees the count drop to 0; the page
- * works in a phone-sized window; an operator sees the broker's biggest queues. Screenshots go to target/.
+ * works in a phone-sized window; an operator sees the broker's biggest queues and the monitor's warning, and exempts
+ * the queue and ends the exemption. Screenshots go to target/.
  */
 @ExtendWith(VertxExtension.class)
 class DashboardIT {
@@ -61,7 +63,7 @@ class DashboardIT {
       .connectTimeout(Duration.ofSeconds(5)).build();
 
   @Test
-  void anOwnerSeesTheirQueueWarnAndPurgesItInABrowserAndAnOperatorSeesTheBiggestQueues(Vertx vertx)
+  void anOwnerSeesTheirQueueWarnAndPurgesItInABrowserAndAnOperatorSeesTheBrokerAndExemptsAQueue(Vertx vertx)
       throws Exception {
     WebClient client = WebClient.create(vertx);
     String database = TestEnv.createDatabase(vertx);
@@ -74,6 +76,10 @@ class DashboardIT {
     env.put("PULSE_RABBIT_API", TestEnv.managementApi());
     env.put("PULSE_USERNAME_PREFIX", prefix);
     env.put("PULSE_JWT_SECRET", SECRET);
+    // The monitor sweeps every second, so its warning about the queue shows within the test. It compares queues with
+    // the service-wide alert threshold (it does not read a namespace's own yet): 10, below the queue's 12 messages.
+    env.put("PULSE_MONITOR_INTERVAL", "1s");
+    env.put("PULSE_MONITOR_ALERT_THRESHOLD", "10");
     int port = TestEnv.freePort();
     env.put("PULSE_HTTP_PORT", String.valueOf(port));
     Path log = Files.createTempFile("pulse-dashboard", ".log");
@@ -114,20 +120,24 @@ class DashboardIT {
       assertEquals(MESSAGES, channel.messageCount(queue));
 
       browser = chromium(profile);
+      // The page redraws a table when its data change: an element found a moment ago may be gone, so look again.
       WebDriverWait wait = new WebDriverWait(browser, PATIENCE);
+      wait.ignoring(StaleElementReferenceException.class);
       browser.manage().window().setSize(new Dimension(1280, 900));
       browser.get("http://127.0.0.1:" + port + "/");
       signIn(browser, wait, token);
 
       // The only namespace is opened at once; the queue shows its live size, above the alert threshold: warning.
-      By row = By.cssSelector("#queues tr[data-queue='" + queue + "']");
+      String rowCss = "#queues tr[data-queue='" + queue + "']";
+      By row = By.cssSelector(rowCss);
       wait.until(d -> {
         WebElement found = first(d, row);
         return found != null && String.valueOf(MESSAGES).equals(found.findElement(By.cssSelector("td.messages"))
             .getText()) && "warning".equals(found.getDomAttribute("data-state"));
       });
-      assertEquals("warning", browser.findElement(row).findElement(By.cssSelector(".badge")).getText());
-      assertTrue(browser.findElement(row).getText().contains(exchange), "the queue's binding is shown");
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(rowCss + " .badge"), "warning"));
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(rowCss + " td.bindings"),
+          exchange + " → orders.#"));
       assertEquals(ns, browser.findElement(By.id("ns-title")).getText());
       WebElement namespaceRow = browser.findElement(By.cssSelector("#namespaces tr[data-namespace='" + ns + "']"));
       assertTrue(namespaceRow.getText().contains("5 / "), "the alert threshold in force: " + namespaceRow.getText());
@@ -139,15 +149,21 @@ class DashboardIT {
       assertEquals(0L, js.executeScript("return localStorage.length"));
       assertFalse(browser.getCurrentUrl().contains(token), browser.getCurrentUrl());
 
+      // The monitor's warning reaches the namespace's history, which the page follows.
+      browser.findElement(By.cssSelector(".tabs [data-tab='history']")).click();
+      wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#history tr[data-event='queue-warned']")));
+      browser.findElement(By.cssSelector(".tabs [data-tab='queues']")).click();
+      wait.until(ExpectedConditions.visibilityOfElementLocated(row));
+
       // Purge: a confirmation first; cancelling it leaves the queue as it is.
-      browser.findElement(row).findElement(By.cssSelector("button.purge")).click();
+      click(wait, By.cssSelector(rowCss + " button.purge"));
       WebElement dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm")));
       assertTrue(dialog.getText().contains(queue), dialog.getText());
       browser.findElement(By.id("confirm-cancel")).click();
       wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("confirm")));
       assertEquals(MESSAGES, channel.messageCount(queue), "cancelled: nothing purged");
 
-      browser.findElement(row).findElement(By.cssSelector("button.purge")).click();
+      click(wait, By.cssSelector(rowCss + " button.purge"));
       wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm")));
       browser.findElement(By.id("confirm-ok")).click();
       wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"),
@@ -201,10 +217,13 @@ class DashboardIT {
       assertTrue(viewport <= 390, "a phone-sized viewport: " + viewport);
       long pageWidth = (Long) js.executeScript("return document.documentElement.scrollWidth");
       assertTrue(pageWidth <= viewport, "the page fits the phone's width: " + pageWidth + " > " + viewport);
-      WebElement purge = browser.findElement(row).findElement(By.cssSelector("button.purge"));
-      js.executeScript("arguments[0].scrollIntoView({block: 'center', inline: 'center'})", purge);
-      wait.until(ExpectedConditions.elementToBeClickable(purge));
-      assertTrue(purge.isDisplayed(), "the purge button is reachable on a phone");
+      By purge = By.cssSelector(rowCss + " button.purge");
+      wait.until(d -> {
+        WebElement button = d.findElement(purge);
+        js.executeScript("arguments[0].scrollIntoView({block: 'center'})", button);
+        return button.isDisplayed() && button.isEnabled() && button.getRect().getX() >= 0
+            && button.getRect().getX() + button.getRect().getWidth() <= viewport;
+      });
       screenshot(browser, TARGET.resolve("dashboard-phone.png"));
 
       // Forget the token: it is gone from the tab, and the sign-in form is back.
@@ -220,7 +239,26 @@ class DashboardIT {
       wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#biggest tr[data-queue='" + queue
           + "']")));
       assertTrue(browser.findElement(By.id("who")).getText().contains("operator"));
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(
+          By.cssSelector("#incidents tr[data-event='queue-warned']"), ns));
+
+      // The operator exempts the queue from the monitor, with a reason, then ends the exemption.
+      click(wait, By.cssSelector("#biggest tr[data-queue='" + queue + "'] button.exempt"));
+      assertEquals(queue, browser.findElement(By.id("exempt-queue")).getDomProperty("value"));
+      browser.findElement(By.id("exempt-reason")).sendKeys("a replay is being loaded");
+      browser.findElement(By.cssSelector("#exempt-form button[type='submit']")).click();
+      By exemption = By.cssSelector("#exemptions tr[data-queue='" + queue + "']");
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(exemption, "a replay is being loaded"));
+      JsonObject exemptions = new JsonObject(send(port, "GET", "/exemptions", admin, "").body());
+      assertEquals(queue, exemptions.getJsonArray("exemptions").getJsonObject(0).getString("queue"),
+          exemptions.encode());
       screenshot(browser, TARGET.resolve("dashboard-operator.png"));
+      click(wait, By.cssSelector("#exemptions tr[data-queue='" + queue + "'] button.end-exemption"));
+      wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm")));
+      browser.findElement(By.id("confirm-ok")).click();
+      wait.until(ExpectedConditions.invisibilityOfElementLocated(exemption));
+      exemptions = new JsonObject(send(port, "GET", "/exemptions", admin, "").body());
+      assertTrue(exemptions.getJsonArray("exemptions").isEmpty(), exemptions.encode());
 
       String output = jar.logText();
       assertFalse(output.contains(token) || output.contains(admin), "no token is ever logged");
@@ -245,6 +283,14 @@ class DashboardIT {
     browser.findElement(By.cssSelector("#login-form button[type='submit']")).click();
     wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("who")));
     assertFalse(browser.getCurrentUrl().contains(token), "the token never goes in the address");
+  }
+
+  /** Clicks what {@code by} finds, looking again if the page redrew it in between. */
+  private static void click(WebDriverWait wait, By by) {
+    wait.until(d -> {
+      d.findElement(by).click();
+      return true;
+    });
   }
 
   private static WebElement first(WebDriver browser, By by) {

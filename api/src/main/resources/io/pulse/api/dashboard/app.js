@@ -83,8 +83,16 @@ function cell(text, className) {
   return el('td', { text: text === undefined || text === null ? '' : text, className });
 }
 
-/** Replaces a table's rows; each cell gets its column's name, which a phone-sized screen shows beside it. */
-function fill(tbody, rows) {
+const shown = new WeakMap(); // tbody -> the data its rows show
+
+/**
+ * Replaces a table's rows, unless they show the same data already (a refresh then leaves the rows, and a button
+ * under the pointer, alone). Each cell gets its column's name, which a phone-sized screen shows beside it.
+ */
+function fill(tbody, rows, data) {
+  const signature = JSON.stringify(data);
+  if (data !== undefined && shown.get(tbody) === signature) return;
+  shown.set(tbody, signature);
   tbody.replaceChildren(...rows);
   const names = [...tbody.closest('table').tHead.rows[0].cells].map((th) => th.textContent);
   for (const row of rows) {
@@ -239,7 +247,7 @@ function renderNamespaces() {
       cell(number(n.alertThreshold) + ' / ' + number(n.deleteThreshold)));
     if (n.namespace === state.selected) row.classList.add('selected');
     return row;
-  }));
+  }), [list, state.selected]);
 }
 
 function details() {
@@ -291,7 +299,8 @@ async function loadQueues() {
   state.queueToken = continuation;
   $('queues-more').hidden = !continuation;
   $('no-queues').hidden = rows.length > 0;
-  fill($('queues').tBodies[0], rows.map((q) => queueRow(name, q, answer.alertThreshold, answer.deleteThreshold)));
+  fill($('queues').tBodies[0], rows.map((q) => queueRow(name, q, answer.alertThreshold, answer.deleteThreshold)),
+    [name, rows, answer.alertThreshold, answer.deleteThreshold]);
 }
 
 function queueRow(name, q, alert, del) {
@@ -353,7 +362,7 @@ async function loadConnections() {
     const label = [client.connectionName, product, client.platform].filter(Boolean).join(' · ');
     return el('tr', {}, cell(c.user), cell(label), cell((c.peerHost || '') + ':' + (c.peerPort || '')),
       timeCell(c.since), cell(number(c.channels), 'num'));
-  }));
+  }), [name, list]);
 }
 
 // ---- history --------------------------------------------------------------------------------------------------
@@ -387,7 +396,7 @@ async function loadHistory() {
   $('history-more').hidden = !continuation;
   fill($('history').tBodies[0], rows.map((e) => el('tr', { attrs: { 'data-event': e.event } },
     timeCell(e.at), el('td', {}, el('span', { className: 'event ' + e.event, text: e.event })),
-    cell(eventDetails(e), 'details'))));
+    cell(eventDetails(e), 'details'))), [name, rows]);
 }
 
 // ---- settings -------------------------------------------------------------------------------------------------
@@ -470,17 +479,67 @@ async function saveSettings(event) {
 // ---- operators ------------------------------------------------------------------------------------------------
 
 async function loadOperator() {
-  const [biggest, incidents] = await Promise.all([
+  const [biggest, incidents, exemptions] = await Promise.all([
     api('GET', '/queues?sort=messages&limit=20'),
     api('GET', '/history?event=queue-warned,queue-deleted&limit=20'),
+    api('GET', '/exemptions'),
   ]);
   fill($('biggest').tBodies[0], (biggest.queues || []).map((q) => el('tr', { attrs: { 'data-queue': q.name } },
     cell(q.name, 'name'), cell(q.namespace), cell(number(q.messages), 'num'),
     el('td', { className: 'wide' }, sizeBar(q.messages, q.alertThreshold, q.deleteThreshold, q.state)),
-    el('td', {}, stateBadge(q.state, q.since)), cell(number(q.consumers), 'num'))));
-  fill($('incidents').tBodies[0], (incidents.events || []).map((e) => el('tr', {},
+    el('td', {}, stateBadge(q.state, q.since)), cell(number(q.consumers), 'num'),
+    el('td', { className: 'actions' }, el('button', { text: 'Exempt…', className: 'secondary exempt',
+      attrs: { type: 'button' }, onClick: () => {
+        $('exempt-queue').value = q.name;
+        $('exempt-reason').focus();
+      } })))), biggest.queues);
+  const list = exemptions.exemptions || [];
+  $('no-exemptions').hidden = list.length > 0;
+  fill($('exemptions').tBodies[0], list.map((x) => el('tr', { attrs: { 'data-queue': x.queue } },
+    cell(x.queue, 'name'), cell(x.reason, 'details'), timeCell(x.expires), cell(x.by),
+    el('td', { className: 'actions' }, el('button', { text: 'End', className: 'danger end-exemption',
+      attrs: { type: 'button' }, onClick: () => endExemption(x.queue) })))), list);
+  fill($('incidents').tBodies[0], (incidents.events || []).map((e) => el('tr', { attrs: { 'data-event': e.event } },
     timeCell(e.at), cell(e.namespace), el('td', {}, el('span', { className: 'event ' + e.event, text: e.event })),
-    cell(eventDetails(e), 'details'))));
+    cell(eventDetails(e), 'details'))), incidents.events);
+}
+
+async function exempt(event) {
+  event.preventDefault();
+  const queue = $('exempt-queue').value.trim();
+  const days = Number($('exempt-days').value);
+  $('exempt-error').textContent = '';
+  if (!queue) {
+    $('exempt-error').textContent = 'Name the queue: queue/<namespace>/<name>.';
+    return;
+  }
+  if (!Number.isInteger(days) || days < 1) {
+    $('exempt-error').textContent = 'The number of days must be a whole number from 1.';
+    return;
+  }
+  const expires = new Date(Date.now() + days * 86400000).toISOString();
+  try {
+    await api('PUT', '/exemptions/' + encodeURIComponent(queue), { reason: $('exempt-reason').value, expires });
+    status('Exempted ' + queue + ' until ' + when(expires) + '.');
+    $('exempt-queue').value = '';
+    $('exempt-reason').value = '';
+    await loadOperator();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) showError(e);
+    else $('exempt-error').textContent = e instanceof ApiError ? e.message : String(e);
+  }
+}
+
+async function endExemption(queue) {
+  if (!await confirmAction('End the exemption of ' + queue + '? The monitor warns about it and deletes it like any'
+    + ' other queue from its next sweep.', 'End exemption')) return;
+  try {
+    await api('DELETE', '/exemptions/' + encodeURIComponent(queue));
+    status('The exemption of ' + queue + ' has ended.');
+    await loadOperator();
+  } catch (e) {
+    showError(e);
+  }
 }
 
 // ---- refreshing -----------------------------------------------------------------------------------------------
@@ -550,6 +609,7 @@ function start() {
     limitContacts();
   });
   $('settings').addEventListener('submit', saveSettings);
+  $('exempt-form').addEventListener('submit', exempt);
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) refresh();
   });
