@@ -5,6 +5,7 @@ import io.pulse.api.auth.Authenticator;
 import io.pulse.client.PulseError;
 import io.pulse.config.PulseConfig;
 import io.pulse.core.NamespaceCore;
+import io.pulse.core.OperatorCore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -57,7 +58,10 @@ public final class HttpVerticle extends VerticleBase {
       router = Router.router(vertx);
       router.route().handler(new AccessLog());
       operations.mount(router);
-      new NamespaceRoutes(NamespaceCore.create(vertx, config, meters), authenticator, config, meters).mount(router);
+      Access access = new Access(authenticator);
+      NamespaceCore namespaces = NamespaceCore.create(vertx, config, meters);
+      new NamespaceRoutes(namespaces, access, config, meters).mount(router);
+      new SelfServiceRoutes(namespaces, OperatorCore.create(vertx, config), access, config).mount(router);
       new DashboardRoutes().mount(router);
       routeErrors(router);
       server = vertx.createHttpServer(new HttpServerOptions()

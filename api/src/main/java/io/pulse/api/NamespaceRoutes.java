@@ -3,21 +3,14 @@ package io.pulse.api;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.api.Errors.RequestInfo;
-import io.pulse.api.auth.Authenticator;
 import io.pulse.api.auth.Caller;
-import io.pulse.api.auth.Scopes;
 import io.pulse.client.PulseError;
 import io.pulse.config.HttpConfig;
 import io.pulse.config.Naming;
 import io.pulse.config.PulseConfig;
-import io.pulse.config.Text;
 import io.pulse.core.NamespaceCore;
 import io.pulse.core.Outcomes;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -43,7 +36,7 @@ final class NamespaceRoutes {
   static final long MAX_BODY_BYTES = 64 * 1024;
 
   private final NamespaceCore namespaces;
-  private final Authenticator authenticator;
+  private final Access access;
   private final Naming naming;
   private final HttpConfig limits;
   private final RateLimiter firstClaims;
@@ -52,9 +45,9 @@ final class NamespaceRoutes {
   private final Outcomes revocationOutcomes;
   private final Map<String, Counter> limited = new HashMap<>();
 
-  NamespaceRoutes(NamespaceCore namespaces, Authenticator authenticator, PulseConfig config, MeterRegistry meters) {
+  NamespaceRoutes(NamespaceCore namespaces, Access access, PulseConfig config, MeterRegistry meters) {
     this.namespaces = namespaces;
-    this.authenticator = authenticator;
+    this.access = access;
     this.naming = config.naming();
     this.limits = config.http();
     this.firstClaims = new RateLimiter(limits.firstClaimsPerSecond(), limits.rateLimitBurst());
@@ -86,7 +79,7 @@ final class NamespaceRoutes {
   private void namespace(RoutingContext ctx) {
     String name = ctx.pathParam("namespace");
     RequestInfo info = new RequestInfo("namespace", new JsonObject().put("namespace", name), null);
-    answer(ctx, info, namespaces.namespace(name));
+    Access.answer(ctx, info, namespaces.namespace(name));
   }
 
   private void listNamespaces(RoutingContext ctx) {
@@ -100,31 +93,31 @@ final class NamespaceRoutes {
         return;
       }
     }
-    answer(ctx, info, namespaces.listNamespaces(query));
+    Access.answer(ctx, info, namespaces.listNamespaces(query));
   }
 
   private void claimNamespace(RoutingContext ctx) {
     String name = ctx.pathParam("namespace");
     JsonObject params = new JsonObject().put("namespace", name);
-    Buffer body = ctx.body().buffer();
     Object parsed;
+    JsonObject payload;
     try {
-      parsed = body == null || body.length() == 0 || body.toString().isBlank() ? new JsonObject()
-          : Json.decodeValue(body);
-    } catch (DecodeException e) {
-      refuse(ctx, new RequestInfo("claimNamespace", params, null), claimOutcomes, PulseError.MALFORMED_PAYLOAD
-          .exception("Request body is not valid JSON: " + firstLine(e.getMessage())));
+      parsed = Access.body(ctx);
+    } catch (ServiceException e) {
+      refuse(ctx, new RequestInfo("claimNamespace", params, null), claimOutcomes, e);
       return;
     }
     RequestInfo info = new RequestInfo("claimNamespace", params, parsed);
-    if (!(parsed instanceof JsonObject)) {
-      refuse(ctx, info, claimOutcomes, PulseError.INPUT_VALIDATION.exception("Request body must be a JSON object"
-          + " such as {\"expires\": \"2030-01-01T00:00:00Z\", \"contact\": \"owner@example.com\"}"));
+    try {
+      payload = Access.objectBody(parsed,
+          "{\"expires\": \"2030-01-01T00:00:00Z\", \"contact\": \"owner@example.com\"}");
+    } catch (ServiceException e) {
+      refuse(ctx, info, claimOutcomes, e);
       return;
     }
     Future<JsonObject> claimed = namespaceCaller(ctx, name).compose(caller ->
-        logged("claimNamespace", name, caller, limitedClaim(caller, name, (JsonObject) parsed)));
-    answer(ctx, info, claimOutcomes.count(claimed));
+        logged("claimNamespace", name, caller, limitedClaim(caller, name, payload)));
+    Access.answer(ctx, info, claimOutcomes.count(claimed));
   }
 
   /**
@@ -195,40 +188,12 @@ final class NamespaceRoutes {
     } catch (ServiceException e) {
       return Future.failedFuture(e);
     }
-    return authorize(ctx, new JsonObject().put("AllOf", new JsonArray().add("pulse:namespace:" + name)));
-  }
-
-  private Future<Caller> authorize(RoutingContext ctx, JsonObject required) {
-    return authenticator.authenticate(ctx).compose(caller -> {
-      ctx.put(AccessLog.CALLER, caller.name());
-      Object missing = Scopes.unsatisfied(caller.scopes(), required);
-      if (missing == null) {
-        return Future.succeededFuture(caller);
-      }
-      log.info("{} {} refused: caller {} lacks {}", ctx.request().method(), Text.loggable(ctx.request().path()),
-          caller.name(), Text.loggable(Scopes.describe(missing)));
-      return PulseError.INSUFFICIENT_SCOPES.fail("Insufficient scopes: this request requires "
-          + Scopes.describe(required) + " and the caller is missing " + Scopes.describe(missing));
-    });
+    return access.authorize(ctx, "pulse:namespace:" + name);
   }
 
   /** Logs who did what to which namespace, and how it ended (a code, never a secret). */
   private static <T> Future<T> logged(String method, String name, Caller caller, Future<T> call) {
     return call.onComplete(ar -> log.info("{} namespace={} caller={} outcome={}", method, name, caller.name(),
         ar.succeeded() ? "ok" : PulseError.of(ar.cause()).code()));
-  }
-
-  private static void answer(RoutingContext ctx, RequestInfo info, Future<JsonObject> result) {
-    result.onComplete(ar -> {
-      if (ar.succeeded()) {
-        ctx.response().setStatusCode(200).end(ar.result().encode());
-      } else {
-        Errors.send(ctx, info, ar.cause());
-      }
-    });
-  }
-
-  private static String firstLine(String text) {
-    return text == null ? "" : text.lines().findFirst().orElse("");
   }
 }

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.History;
 import io.pulse.store.api.NamespaceStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -56,7 +57,8 @@ public final class MaintenanceVerticle extends VerticleBase {
     Leases leases = new Leases(vertx, store);
     rotation = new Rotation(config, store, rabbit, leases);
     removal = new Removal(vertx, config, store, rabbit, leases);
-    reconciliation = new Reconciliation(config, store, rabbit, leases);
+    reconciliation = new Reconciliation(config, store, rabbit, leases,
+        History.createProxy(vertx, config.database().busTimeoutMillis()));
     if (config.operations().dryRun()) {
       log.warn("PULSE_DRY_RUN is on: maintenance logs what it would delete or close and does not do it");
     }

@@ -3,6 +3,7 @@ package io.pulse.core;
 import io.pulse.config.Naming;
 import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.History;
 import io.pulse.store.api.NamespaceRecord;
 import io.pulse.store.api.NamespaceStore;
 import io.vertx.core.Future;
@@ -35,13 +36,15 @@ final class Reconciliation {
   private final NamespaceStore store;
   private final RabbitAdmin rabbit;
   private final Leases leases;
+  private final History history;
 
-  Reconciliation(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit, Leases leases) {
+  Reconciliation(PulseConfig config, NamespaceStore store, RabbitAdmin rabbit, Leases leases, History history) {
     this.config = config;
     this.naming = config.naming();
     this.store = store;
     this.rabbit = rabbit;
     this.leases = leases;
+    this.history = history;
   }
 
   /** Answers how many namespaces it repaired. */
@@ -138,15 +141,20 @@ final class Reconciliation {
           users.add(repairUser(record, n, token));
         }
       }
-      return Future.all(users).map(all -> {
-        boolean changed = false;
+      return Future.all(users).compose(all -> {
+        JsonArray restored = new JsonArray();
         for (int i = 0; i < users.size(); i++) {
-          changed |= all.<Boolean>resultAt(i);
+          if (all.<Boolean>resultAt(i)) {
+            restored.add(naming.username(name, i + 1));
+          }
         }
-        if (changed) {
-          log.info("Reconciled namespace {}: RabbitMQ users and permissions restored from the database", name);
+        if (restored.isEmpty()) {
+          return Future.succeededFuture(false);
         }
-        return changed;
+        log.info("Reconciled namespace {}: RabbitMQ users and permissions restored from the database", name);
+        // The owner sees in the history that the broker had lost its users; the repair stands if recording fails.
+        return history.record(name, "reconciled", new JsonObject().put("users", restored))
+            .otherwise(e -> null).map(true);
       }).eventually(() -> store.release(name, token));
     })).recover(e -> {
       log.warn("Reconciliation of {} failed; the next sweep retries: {}", name, e.getMessage());

@@ -226,7 +226,8 @@ final class SelfService {
             .put("product", text(client, "product"))
             .put("version", text(client, "version"))
             .put("platform", text(client, "platform"))
-            .put("connectionName", text(client, "connection_name")));
+            .put("connectionName", text(client, "connection_name") != null ? text(client, "connection_name")
+                : text(c, "user_provided_name")));
   }
 
   /** Client properties are whatever the client sent: strings only, bounded. */

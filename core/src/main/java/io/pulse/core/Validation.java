@@ -32,7 +32,8 @@ final class Validation {
   private static final Pattern EMAIL = Pattern.compile("[^@\\s\"<>,;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+");
   private static final Set<String> CLAIM_FIELDS = Set.of("expires", "contact");
   private static final Set<String> LIST_FIELDS = Set.of("limit", "continuationToken");
-  private static final String TOKEN_PREFIX = "v1:";
+  /** The kind of the namespace listing's tokens (the others: q1 queues, h1 history, b1 biggest queues). */
+  private static final String TOKEN_KIND = "v1";
 
   private Validation() {
   }
@@ -156,26 +157,16 @@ final class Validation {
 
   /** Continuation tokens are opaque to callers; inside, the last name of the page (names order by bytes). */
   static String token(String lastName) {
-    return Base64.getUrlEncoder().withoutPadding()
-        .encodeToString((TOKEN_PREFIX + lastName).getBytes(StandardCharsets.UTF_8));
+    return token(TOKEN_KIND, lastName);
   }
 
   private static String decodeToken(Object raw) {
-    ServiceException invalid = PulseError.INVALID_REQUEST_ARGUMENTS.exception(
-        "'continuationToken' is not a token this service gave out; pass back the continuationToken of the previous page");
-    if (!(raw instanceof String)) {
-      throw invalid;
+    String name = fromToken(raw, TOKEN_KIND);
+    if (!NAMESPACE.matcher(name).matches()) {
+      throw PulseError.INVALID_REQUEST_ARGUMENTS.exception("'continuationToken' is not a token this service gave out"
+          + " for this listing; pass back the continuationToken of the previous page");
     }
-    String text;
-    try {
-      text = new String(Base64.getUrlDecoder().decode((String) raw), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      throw invalid;
-    }
-    if (!text.startsWith(TOKEN_PREFIX) || !NAMESPACE.matcher(text.substring(TOKEN_PREFIX.length())).matches()) {
-      throw invalid;
-    }
-    return text.substring(TOKEN_PREFIX.length());
+    return name;
   }
 
   // --- owners' self-service ---------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ final class CoreFixture implements AutoCloseable {
   }
 
   Reconciliation reconciliation() {
-    return new Reconciliation(config, store, rabbit, leases);
+    return new Reconciliation(config, store, rabbit, leases, history);
   }
 
   String user(String namespace, int n) {

@@ -27,6 +27,7 @@ class ReconciliationTest {
     f.rabbit.calls.clear();
     assertEquals(0, f.reconciliation().reconcile().await());
     assertEquals(List.of(), f.rabbit.calls.stream().filter(c -> c.startsWith("put")).toList());
+    assertEquals(List.of(), f.history.events, "nothing repaired, nothing to tell the owner");
   }
 
   @Test
@@ -39,6 +40,9 @@ class ReconciliationTest {
 
     assertEquals(f.store.record("team").password(1), f.rabbit.users.get("u-team-1").password());
     assertEquals(f.config.naming().permissions("team"), f.rabbit.permissions.get("/ u-team-1"));
+    assertEquals(1, f.history.events.size(), "the owner's history tells of the repair");
+    assertEquals("reconciled", f.history.events.get(0).getString("event"));
+    assertEquals(List.of("u-team-1"), f.history.events.get(0).getJsonArray("users").getList());
   }
 
   @Test

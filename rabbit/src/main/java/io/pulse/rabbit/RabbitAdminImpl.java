@@ -26,6 +26,8 @@ final class RabbitAdminImpl implements RabbitAdmin {
 
   private static final Logger log = LoggerFactory.getLogger(RabbitAdminImpl.class);
   private static final int PAGE_SIZE = 500;
+  /** The most connections of one user whose details {@link #userConnections} reads. */
+  static final int MAX_USER_CONNECTIONS = 50;
   /** What an owner sees of a queue. */
   private static final String QUEUE_DETAILS = "name,messages,messages_ready,messages_unacknowledged,consumers,"
       + "durable,auto_delete,message_stats.publish_details.rate,message_stats.deliver_get_details.rate";
@@ -201,8 +203,27 @@ final class RabbitAdminImpl implements RabbitAdmin {
 
   @Override
   public Future<JsonArray> userConnections(String user) {
+    // The per-user listing names the connections only; their details (client properties, peer) are read one by one,
+    // a bounded number of them (an owner recognises a deployment from a few).
     return call(HttpMethod.GET, "/connections/username/" + encode(user), null, "list connections of user " + user,
-        404).map(response -> response.statusCode() == 404 ? new JsonArray() : response.bodyAsJsonArray());
+        404).compose(response -> {
+          JsonArray listed = response.statusCode() == 404 ? new JsonArray() : response.bodyAsJsonArray();
+          List<Future<HttpResponse<Buffer>>> details = new ArrayList<>();
+          for (int i = 0; i < Math.min(listed.size(), MAX_USER_CONNECTIONS); i++) {
+            String name = listed.getJsonObject(i).getString("name");
+            details.add(call(HttpMethod.GET, "/connections/" + encode(name), null, "read connection " + name, 404));
+          }
+          return Future.all(details).map(all -> {
+            JsonArray connections = new JsonArray();
+            for (Future<HttpResponse<Buffer>> detail : details) {
+              // A connection closed between the two calls is simply gone.
+              if (detail.result().statusCode() == 200) {
+                connections.add(detail.result().bodyAsJsonObject());
+              }
+            }
+            return connections;
+          });
+        });
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.pulse.store;
 
+import io.pulse.client.Dates;
 import io.pulse.store.api.History;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -55,17 +56,24 @@ final class HistoryImpl implements History {
     return db.query(Sql.PRUNE_HISTORY, Tuple.of((double) retentionSeconds, limit)).map(RowSet::rowCount);
   }
 
-  /** The details first, so the columns win over a detail of the same name. */
+  /** The columns first, then the details (a detail never overrides a column). */
   private static JsonObject toJson(Row row) {
-    Object detail = row.getValue("detail");
-    JsonObject event = detail instanceof JsonObject ? ((JsonObject) detail).copy() : new JsonObject();
-    event.put("id", row.getLong("id"))
+    JsonObject event = new JsonObject()
+        .put("id", row.getLong("id"))
         .put("namespace", row.getString("namespace"))
         .put("event", row.getString("event"))
-        .put("at", row.getOffsetDateTime("at").toInstant());
+        .put("at", Dates.iso(row.getOffsetDateTime("at").toInstant()));
     int count = row.getInteger("count");
     if (count > 1 || !row.getOffsetDateTime("first_at").equals(row.getOffsetDateTime("at"))) {
-      event.put("count", count).put("first", row.getOffsetDateTime("first_at").toInstant());
+      event.put("count", count).put("first", Dates.iso(row.getOffsetDateTime("first_at").toInstant()));
+    }
+    Object detail = row.getValue("detail");
+    if (detail instanceof JsonObject) {
+      ((JsonObject) detail).forEach(entry -> {
+        if (!event.containsKey(entry.getKey())) {
+          event.put(entry.getKey(), entry.getValue());
+        }
+      });
     }
     return event;
   }

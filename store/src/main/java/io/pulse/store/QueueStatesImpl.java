@@ -1,5 +1,6 @@
 package io.pulse.store;
 
+import io.pulse.client.Dates;
 import io.pulse.store.api.QueueStates;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -80,8 +81,8 @@ final class QueueStatesImpl implements QueueStates {
         .put("queue", row.getString("queue"))
         .put("namespace", row.getString("namespace"))
         .put("reason", row.getString("reason"))
-        .put("expires", row.getOffsetDateTime("expires").toInstant())
-        .put("created", row.getOffsetDateTime("created").toInstant())
+        .put("expires", Dates.iso(row.getOffsetDateTime("expires").toInstant()))
+        .put("created", Dates.iso(row.getOffsetDateTime("created").toInstant()))
         .put("by", row.getString("created_by"));
   }
 

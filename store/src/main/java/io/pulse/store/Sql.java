@@ -20,6 +20,11 @@ final class Sql {
     return COLUMN_LIST.stream().map(c -> alias + "." + c).collect(Collectors.joining(", "));
   }
 
+  /** A timestamp column as the API writes dates: ISO 8601 in UTC with milliseconds. */
+  private static String iso(String column) {
+    return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+  }
+
   /** The key of a coalesced history row: one per namespace, event and UTC day. */
   private static String dayKey(String event) {
     return "'" + event + ":' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
@@ -65,7 +70,7 @@ final class Sql {
           + "p AS (UPDATE namespaces n SET provisioned = true, updated = now() FROM old WHERE n.name = old.name "
           + "RETURNING " + columns("n") + ", old.provisioned AS was), "
           + "h AS (INSERT INTO history (namespace, event, detail) SELECT name, 'claimed', "
-          + "jsonb_build_object('by', $2::text, 'expires', expires) FROM p WHERE NOT was) "
+          + "jsonb_build_object('by', $2::text, 'expires', " + iso("expires") + ") FROM p WHERE NOT was) "
           + "SELECT * FROM p";
 
   static final String FIND = "SELECT " + COLUMNS + " FROM namespaces WHERE name = $1 AND provisioned";
@@ -99,7 +104,7 @@ final class Sql {
       + "lease_until = now() + make_interval(secs => $2) FROM old WHERE n.name = old.name "
       + "RETURNING " + columns("n") + ", old.expiring AS was), "
       + "h AS (INSERT INTO history (namespace, event, detail) SELECT name, 'expired', "
-      + "jsonb_build_object('expires', expires) FROM u WHERE $5 AND NOT was) "
+      + "jsonb_build_object('expires', " + iso("expires") + ") FROM u WHERE $5 AND NOT was) "
       + "SELECT * FROM u";
 
   static final String LEASE_ONE = TAKE_LEASE + "WHERE name = $3 AND " + LEASE_FREE + " RETURNING " + COLUMNS;
@@ -176,7 +181,8 @@ final class Sql {
       + "created_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (queue) DO UPDATE SET reason = EXCLUDED.reason, "
       + "expires = EXCLUDED.expires, created = now(), created_by = EXCLUDED.created_by RETURNING " + EXEMPTION_COLUMNS
       + "), h AS (INSERT INTO history (namespace, event, detail) SELECT namespace, 'queue-exempted', "
-      + "jsonb_build_object('queue', queue, 'reason', reason, 'expires', expires, 'by', created_by) FROM e) "
+      + "jsonb_build_object('queue', queue, 'reason', reason, 'expires', " + iso("expires")
+      + ", 'by', created_by) FROM e) "
       + "SELECT * FROM e";
 
   static final String DELETE_EXEMPTION = "WITH e AS (DELETE FROM queue_exemptions WHERE queue = $1 "

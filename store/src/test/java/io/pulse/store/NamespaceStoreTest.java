@@ -21,7 +21,6 @@ import io.vertx.serviceproxy.ServiceException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -33,6 +32,7 @@ import org.junit.jupiter.api.Test;
 class NamespaceStoreTest {
 
   private static final String EXPIRES = "2040-01-01T00:00:00Z";
+  private static StoreOnDatabase deployed;
   private static Vertx vertx;
   private static String database;
   private static NamespaceStore store;
@@ -40,25 +40,18 @@ class NamespaceStoreTest {
 
   @BeforeAll
   static void deploy() {
-    vertx = Vertx.vertx();
-    database = TestEnv.createDatabase(vertx);
-    vertx.deployVerticle(new StoreVerticle(config(TestEnv.dbUrl(database)), new SimpleMeterRegistry())).await();
+    deployed = new StoreOnDatabase();
+    vertx = deployed.vertx;
+    database = deployed.database;
     store = NamespaceStore.createProxy(vertx, 10_000);
     states = QueueStates.createProxy(vertx, 10_000);
   }
 
   @AfterAll
   static void undeploy() {
-    vertx.close().await();
-    Vertx cleanup = Vertx.vertx();
-    TestEnv.dropDatabase(cleanup, database);
-    cleanup.close().await();
+    deployed.close();
   }
 
-  private static PulseConfig config(String url) {
-    return PulseConfig.fromMap(Map.of("PULSE_DB_URL", url, "PULSE_DB_TIMEOUT", "2s", "PULSE_SECRET_KEY",
-        TestEnv.SECRET_KEY));
-  }
 
   private static NamespaceRecord provisioned(String name, long rotationSeconds) {
     store.claim(name, EXPIRES, null, "pw-" + name, rotationSeconds).await();
@@ -156,7 +149,7 @@ class NamespaceStoreTest {
     Vertx other = Vertx.vertx();
     try {
       String url = "postgresql://postgres@127.0.0.1:" + TestEnv.closedPort() + "/nothing";
-      other.deployVerticle(new StoreVerticle(config(url), new SimpleMeterRegistry())).await();
+      other.deployVerticle(new StoreVerticle(StoreOnDatabase.config(url), new SimpleMeterRegistry())).await();
       ServiceException e = assertThrows(ServiceException.class,
           () -> NamespaceStore.createProxy(other, 10_000).find("x").await());
       assertEquals(503, e.failureCode());
@@ -171,7 +164,7 @@ class NamespaceStoreTest {
     Vertx other = Vertx.vertx();
     String fresh = TestEnv.createDatabase(other);
     try {
-      PulseConfig config = config(TestEnv.dbUrl(fresh));
+      PulseConfig config = StoreOnDatabase.config(TestEnv.dbUrl(fresh));
       Future.all(other.deployVerticle(new StoreVerticle(config, new SimpleMeterRegistry())),
           other.deployVerticle(new StoreVerticle(config, new SimpleMeterRegistry()))).await();
       NamespaceStore replica = NamespaceStore.createProxy(other, 10_000);

@@ -99,7 +99,7 @@ public interface RabbitAdmin {
 
   /**
    * The open connections of one user, with what an owner needs to recognise them: {@code [{"name", "user", "vhost",
-   * "peer_host", "peer_port", "connected_at", "channels", "client_properties"}]}.
+   * "peer_host", "peer_port", "connected_at", "channels", "client_properties"}]}; at most 50 (each is read on its own).
    */
   Future<JsonArray> userConnections(String user);
 
