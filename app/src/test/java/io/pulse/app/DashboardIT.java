@@ -48,9 +48,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The dashboard in a real browser (Debian's headless Chromium through its chromedriver) against the fat jar, the real
  * RabbitMQ and PostgreSQL: an owner signs in with a token, sees the queue the test filled above the namespace's alert
- * threshold in the warning state, purges it through the confirmation dialog and sees the count drop to 0; the page
- * works in a phone-sized window; an operator sees the broker's biggest queues and the monitor's warning, and exempts
- * the queue and ends the exemption. Screenshots go to target/.
+ * threshold in the warning state, purges it through the confirmation dialog and sees the count drop to 0, deletes
+ * another queue, sets contacts and thresholds; the page works in a phone-sized window; an operator sees the broker's
+ * biggest queues and the deletion, exempts the queue and ends the exemption. Screenshots go to target/.
  */
 @ExtendWith(VertxExtension.class)
 class DashboardIT {
@@ -76,10 +76,6 @@ class DashboardIT {
     env.put("PULSE_RABBIT_API", TestEnv.managementApi());
     env.put("PULSE_USERNAME_PREFIX", prefix);
     env.put("PULSE_JWT_SECRET", SECRET);
-    // The monitor sweeps every second, so its warning about the queue shows within the test. It compares queues with
-    // the service-wide alert threshold (it does not read a namespace's own yet): 10, below the queue's 12 messages.
-    env.put("PULSE_MONITOR_INTERVAL", "1s");
-    env.put("PULSE_MONITOR_ALERT_THRESHOLD", "10");
     int port = TestEnv.freePort();
     env.put("PULSE_HTTP_PORT", String.valueOf(port));
     Path log = Files.createTempFile("pulse-dashboard", ".log");
@@ -149,12 +145,6 @@ class DashboardIT {
       assertEquals(0L, js.executeScript("return localStorage.length"));
       assertFalse(browser.getCurrentUrl().contains(token), browser.getCurrentUrl());
 
-      // The monitor's warning reaches the namespace's history, which the page follows.
-      browser.findElement(By.cssSelector(".tabs [data-tab='history']")).click();
-      wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#history tr[data-event='queue-warned']")));
-      browser.findElement(By.cssSelector(".tabs [data-tab='queues']")).click();
-      wait.until(ExpectedConditions.visibilityOfElementLocated(row));
-
       // Purge: a confirmation first; cancelling it leaves the queue as it is.
       click(wait, By.cssSelector(rowCss + " button.purge"));
       WebElement dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm")));
@@ -175,6 +165,15 @@ class DashboardIT {
         return found != null && "0".equals(found.findElement(By.cssSelector("td.messages")).getText())
             && "normal".equals(found.getDomAttribute("data-state"));
       });
+
+      // Delete the other queue, after a confirmation: it is gone from the page and from the broker.
+      String audit = "queue/" + ns + "/audit";
+      click(wait, By.cssSelector("#queues tr[data-queue='" + audit + "'] button.delete"));
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("confirm-text"), "Delete " + audit));
+      browser.findElement(By.id("confirm-ok")).click();
+      wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("#queues tr[data-queue='" + audit
+          + "']")));
+      assertEquals(404, TestEnv.queueStatus(client, vhost, audit), "the queue is deleted on the broker");
 
       // The purge is in the namespace's history; the open AMQP connection is listed with the namespace's user.
       browser.findElement(By.cssSelector(".tabs [data-tab='history']")).click();
@@ -239,8 +238,9 @@ class DashboardIT {
       wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#biggest tr[data-queue='" + queue
           + "']")));
       assertTrue(browser.findElement(By.id("who")).getText().contains("operator"));
+      // Among the recent warnings and deletions: the owner's deletion of the other queue.
       wait.until(ExpectedConditions.textToBePresentInElementLocated(
-          By.cssSelector("#incidents tr[data-event='queue-warned']"), ns));
+          By.cssSelector("#incidents tr[data-event='queue-deleted']"), ns));
 
       // The operator exempts the queue from the monitor, with a reason, then ends the exemption.
       click(wait, By.cssSelector("#biggest tr[data-queue='" + queue + "'] button.exempt"));
