@@ -239,6 +239,7 @@ async function signIn() {
 function renderNamespaces() {
   const list = state.caller.namespaces || [];
   $('no-namespaces').hidden = list.length > 0;
+  $('namespaces').hidden = list.length === 0;
   $('more-namespaces').hidden = !state.caller.more;
   fill($('namespaces').tBodies[0], list.map((n) => {
     const link = el('button', { text: n.namespace, className: 'link', onClick: () => select(n.namespace) });
