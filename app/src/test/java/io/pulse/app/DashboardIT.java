@@ -94,7 +94,8 @@ class DashboardIT {
       HttpResponse<String> claim = send(port, "POST", "/namespace/" + ns, token,
           "{\"contact\": \"owner@example.com\"}");
       assertEquals(200, claim.statusCode(), claim.body());
-      HttpResponse<String> patch = send(port, "PATCH", "/namespace/" + ns, token, "{\"alertThreshold\": 5, \"deleteThreshold\": 20}");
+      HttpResponse<String> patch = send(port, "PATCH", "/namespace/" + ns, token,
+          "{\"alertThreshold\": 5, \"deleteThreshold\": 20}");
       assertEquals(200, patch.statusCode(), patch.body());
       assertEquals(5, new JsonObject(patch.body()).getInteger("alertThreshold"));
       amqp = connect(new JsonObject(claim.body()).getString("connectionString"), "orders-service");
@@ -135,8 +136,8 @@ class DashboardIT {
       wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(rowCss + " td.bindings"),
           exchange + " → orders.#"));
       assertEquals(ns, browser.findElement(By.id("ns-title")).getText());
-      WebElement namespaceRow = browser.findElement(By.cssSelector("#namespaces tr[data-namespace='" + ns + "']"));
-      assertTrue(namespaceRow.getText().contains("5 / "), "the alert threshold in force: " + namespaceRow.getText());
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(
+          By.cssSelector("#namespaces tr[data-namespace='" + ns + "']"), "5 / 20")); // the thresholds in force
       screenshot(browser, TARGET.resolve("dashboard.png"));
 
       // The token is in this tab's session storage, never in the address or in local storage.
