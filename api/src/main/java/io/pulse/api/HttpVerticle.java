@@ -80,6 +80,7 @@ public final class HttpVerticle extends VerticleBase {
       NamespaceCore namespaces = NamespaceCore.create(vertx, config, meters);
       new NamespaceRoutes(namespaces, access, config, meters).mount(router);
       new SelfServiceRoutes(namespaces, OperatorCore.create(vertx, config), access, config).mount(router);
+      new DashboardRoutes().mount(router);
       routeErrors(router);
       HttpServerOptions options = new HttpServerOptions()
           .setHost(config.http().host())

@@ -43,6 +43,25 @@ public final class JarProcess implements AutoCloseable {
     return new JarProcess(builder.start(), log);
   }
 
+  /**
+   * Mints a bearer token with {@code java -jar pulse.jar token args...} (PULSE_JWT_SECRET from {@code env}), as a
+   * developer would.
+   */
+  public static String mintToken(Map<String, String> env, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", JAR.toAbsolutePath().toString(), "token"));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+    builder.environment().keySet().removeIf(k -> k.startsWith("PULSE_"));
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    String token = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+        .trim();
+    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0 || token.isEmpty()) {
+      throw new AssertionError("pulse.jar token " + String.join(" ", args) + " failed");
+    }
+    return token;
+  }
+
   public static String javaBinary() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
