@@ -182,8 +182,8 @@ class DashboardIT {
       assertTrue(browser.findElement(By.cssSelector("#history tr[data-event='queue-purged']")).getText()
           .contains("dashboard-owner"), "the history names who purged");
       browser.findElement(By.cssSelector(".tabs [data-tab='connections']")).click();
-      // (RabbitMQ 3.10's per-user listing names the user and the connection, not the client's properties.)
       wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("connections"), prefix + ns + "-"));
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("connections"), "orders-service"));
 
       // The settings form shows the service's own refusal, then saves contacts and a threshold.
       browser.findElement(By.cssSelector(".tabs [data-tab='settings']")).click();
