@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.config.PulseConfig;
+import io.pulse.core.fakes.FakeHistory;
 import io.pulse.core.fakes.FakeQueueStates;
 import io.pulse.core.fakes.FakeRabbit;
 import io.pulse.core.fakes.FakeStore;
@@ -27,7 +28,28 @@ class QueueMonitorTest {
   private final FakeRabbit rabbit = new FakeRabbit();
   private final FakeStore store = new FakeStore();
   private final FakeQueueStates states = new FakeQueueStates();
+  private final FakeHistory history = new FakeHistory();
   private final List<String> told = new ArrayList<>();
+
+  /** The fake broker's queues of the vhost, as the management listing reads them. */
+  private final DepthSource listing = new DepthSource() {
+    @Override
+    public Future<QueueDepths> read(java.util.function.Predicate<String> keep) {
+      QueueDepths depths = new QueueDepths();
+      rabbit.queues.forEach((key, messages) -> {
+        String name = key.substring(VHOST.length() + 1);
+        if (key.startsWith(VHOST + " ") && keep.test(name)) {
+          depths.add(name, messages);
+        }
+      });
+      return Future.succeededFuture(depths);
+    }
+
+    @Override
+    public String describe() {
+      return "the fake listing";
+    }
+  };
 
   private QueueMonitor monitor(String... settings) {
     Map<String, String> values = new HashMap<>(Map.of("PULSE_MONITOR_ALERT_THRESHOLD", "5",
@@ -35,10 +57,11 @@ class QueueMonitorTest {
     for (int i = 0; i < settings.length; i += 2) {
       values.put(settings[i], settings[i + 1]);
     }
-    return new QueueMonitor(PulseConfig.fromMap(values), rabbit, store, states, (notice, contact) -> {
-      told.add(notice.kind() + " " + notice.queue() + " " + notice.messages() + " to " + contact);
-      return Future.succeededFuture();
-    });
+    return new QueueMonitor(PulseConfig.fromMap(values), rabbit, listing, listing, store, states, history,
+        (notice, contacts) -> {
+          told.add(notice.kind() + " " + notice.queue() + " " + notice.messages() + " to " + String.join(",", contacts));
+          return Future.succeededFuture();
+        });
   }
 
   private void namespace(String name) {
