@@ -35,6 +35,7 @@ public final class MonitorVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MonitorVerticle.class);
   private static final int MAX_BACKOFF = 8;
+  private static final long MIN_READ_TIMEOUT_MS = 60_000;
 
   private final PulseConfig config;
   private final MeterRegistry meters;
@@ -62,8 +63,10 @@ public final class MonitorVerticle extends VerticleBase {
     notifier = new Notifier(vertx, config, meters);
     // The depths are streamed straight from the broker, not through the rabbit verticle: a listing of 100,000 queues
     // as one JSON message on the bus would be held whole, twice. The broker computes a listing before it sends the
-    // first byte (seconds at tens of thousands of queues), so its timeout is the longer of a call's and an interval.
-    long listingTimeout = Math.max(config.rabbit().timeout().toMillis(), config.monitor().interval().toMillis());
+    // first byte (seconds at tens of thousands of queues, tens of seconds at 100,000), so it may take the longest of a
+    // call's timeout, an interval and a minute before it is given up.
+    long listingTimeout = Math.max(MIN_READ_TIMEOUT_MS,
+        Math.max(config.rabbit().timeout().toMillis(), config.monitor().interval().toMillis()));
     depthClient = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
         .setConnectTimeout((int) config.rabbit().timeout().toMillis()), new PoolOptions().setHttp1MaxSize(2));
     DepthSource listing = new ManagementListing(depthClient, config.rabbit().api(), config.rabbit().user(),
@@ -107,12 +110,16 @@ public final class MonitorVerticle extends VerticleBase {
     }
   }
 
-  /** Lets a sweep in progress finish (its deletions and notices are not cut half-way), then closes the notifier. */
+  /**
+   * Lets a sweep in progress finish (its deletions and notices are not cut half-way), then closes the notifier. A
+   * reading in progress is cut: it changes nothing, and a hung broker must not hold the shutdown.
+   */
   @Override
   public Future<?> stop() {
     stopped = true;
     vertx.cancelTimer(timer);
-    return running.eventually(notifier::close).eventually(depthClient::close);
+    Future<Void> closed = depthClient.close();
+    return running.eventually(notifier::close).eventually(() -> closed);
   }
 
   private void schedule(long delay) {
