@@ -72,7 +72,8 @@ final class PrometheusDepths implements DepthSource {
   private final class Lines implements Streams.Body {
     private final Predicate<String> keep;
     private final QueueDepths depths = new QueueDepths();
-    private Buffer partial = Buffer.buffer();
+    private byte[] partial = new byte[512];
+    private int partialLength;
 
     Lines(Predicate<String> keep) {
       this.keep = keep;
@@ -80,46 +81,51 @@ final class PrometheusDepths implements DepthSource {
 
     @Override
     public void chunk(Buffer chunk) throws IOException {
+      byte[] bytes = chunk.getBytes();
       int start = 0;
-      int length = chunk.length();
-      for (int i = 0; i < length; i++) {
-        if (chunk.getByte(i) == '\n') {
-          if (partial.length() > 0) {
-            partial.appendBuffer(chunk, start, i - start);
-            line(partial, 0, partial.length());
-            partial = Buffer.buffer();
+      for (int i = 0; i < bytes.length; i++) {
+        if (bytes[i] == '\n') {
+          if (partialLength > 0) {
+            append(bytes, start, i);
+            line(partial, 0, partialLength);
+            partialLength = 0;
           } else {
-            line(chunk, start, i);
+            line(bytes, start, i);
           }
           start = i + 1;
         }
       }
-      if (start < length) {
-        partial.appendBuffer(chunk, start, length - start);
-        if (partial.length() > MAX_LINE) {
-          throw new IOException("a line longer than " + MAX_LINE + " bytes");
-        }
+      if (start < bytes.length) {
+        append(bytes, start, bytes.length);
       }
+    }
+
+    private void append(byte[] bytes, int from, int to) throws IOException {
+      int length = partialLength + to - from;
+      if (length > MAX_LINE) {
+        throw new IOException("a line longer than " + MAX_LINE + " bytes");
+      }
+      if (length > partial.length) {
+        partial = java.util.Arrays.copyOf(partial, Math.max(length, partial.length * 2));
+      }
+      System.arraycopy(bytes, from, partial, partialLength, to - from);
+      partialLength = length;
     }
 
     @Override
     public QueueDepths end() {
-      if (partial.length() > 0) {
-        line(partial, 0, partial.length());
+      if (partialLength > 0) {
+        line(partial, 0, partialLength);
       }
       return depths;
     }
 
-    private void line(Buffer buffer, int from, int to) {
-      if (to - from < METRIC.length) {
+    private void line(byte[] bytes, int from, int to) {
+      if (to - from < METRIC.length || !java.util.Arrays.equals(bytes, from, from + METRIC.length, METRIC, 0,
+          METRIC.length)) {
         return;
       }
-      for (int k = 0; k < METRIC.length; k++) {
-        if (buffer.getByte(from + k) != METRIC[k]) {
-          return;
-        }
-      }
-      String line = buffer.getString(from, to, "UTF-8");
+      String line = new String(bytes, from, to - from, StandardCharsets.UTF_8);
       String rest = line.startsWith(lead) ? line.substring(lead.length())
           : line.startsWith(escapedLead) ? line.substring(escapedLead.length()) : null;
       if (rest == null) {
