@@ -30,8 +30,9 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * The monitor's sweep against the cost of reading the queue depths it needs, at growing queue counts, on a private
  * RabbitMQ node (bench/private-rabbit): for each count, the service (app/target/pulse.jar) runs with each source of
- * depths in turn (one management listing; the rabbitmq_prometheus endpoint), and its pulse_monitor_sweep_seconds is
- * compared with one cold listing {@code GET /api/queues/<vhost>?columns=name,messages,consumers} and with one read of
+ * depths in turn (one management listing; the rabbitmq_prometheus endpoint), and each of its sweeps
+ * (pulse_monitor_sweep_seconds) is paired with a bare read of the same source made right after it: one cold listing
+ * {@code GET /api/queues/<vhost>?columns=name,messages,consumers}, or one read of
  * {@code GET :<prom>/metrics/detailed?vhost=<vhost>&family=queue_coarse_metrics}, each read to its last byte.
  *
  * <p>Run by bench/monitor-sweep (5,000 and 20,000 queues) and bench/scale-monitor (100,000). Arguments: {@code
@@ -75,12 +76,15 @@ public final class MonitorSweep {
     for (String n : stringArg(args, "--queues", "5000,20000").split(",")) {
       steps.add(Integer.parseInt(n.trim()));
     }
+    management("GET", "/overview", null);
     sql("postgres", "CREATE DATABASE " + DB);
-    management("PUT", "/vhosts/" + enc(VHOST), "{}");
-    management("PUT", "/permissions/" + enc(VHOST) + "/guest", "{\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}");
     ConnectionFactory factory = new ConnectionFactory();
     factory.setUri("amqp://guest:guest@" + HOST + ":" + amqpPort + "/" + enc(VHOST));
-    try (Connection amqp = factory.newConnection("pulse-monitor-bench")) {
+    try {
+      management("PUT", "/vhosts/" + enc(VHOST), "{}");
+      management("PUT", "/permissions/" + enc(VHOST) + "/guest",
+          "{\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}");
+      Connection amqp = factory.newConnection("pulse-monitor-bench");
       System.out.printf("Monitor sweep bench %s: vhost %s on the node at %d/%d/%d, database %s%n", RUN, VHOST,
           amqpPort, mgmtPort, promPort, DB);
       startService(false, "1h");
@@ -95,6 +99,7 @@ public final class MonitorSweep {
         waitForPrometheus(n);
         step(n, only, sweeps);
       }
+      amqp.close();
     } finally {
       if (service != null && service.isAlive()) {
         stopService();
@@ -107,59 +112,76 @@ public final class MonitorSweep {
       sql("postgres", "DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)");
     }
     System.out.println();
-    System.out.println("| queues | source | sweep (median of " + sweeps + ") | sweeps seen | one cold listing | Prometheus "
-        + "endpoint | sweep / its source's own read | service peak RSS |");
-    System.out.println("|---|---|---|---|---|---|---|---|");
+    System.out.println("| queues | source | sweep (median of " + sweeps + ") | its source's bare read (median) | sweep / "
+        + "bare read (median of the pairs) | the pairs' ratios | service peak RSS |");
+    System.out.println("|---|---|---|---|---|---|---|");
     rows.forEach(System.out::println);
   }
 
-  /** One queue count: a service per source, then the bare reads (after the service stopped, so they are cold). */
+  /**
+   * One queue count: the service with each source in turn, each of its sweeps paired with one bare read of that source
+   * made right after it (the cold listing 6 s after, once the plugin's cached listing has expired), so both meet the
+   * same load on this shared machine; the figure is the median of the pairs' ratios.
+   */
   static void step(int n, List<String> only, int sweeps) throws Exception {
-    List<String[]> measured = new ArrayList<>();
+    URI listing = URI.create("http://" + HOST + ":" + mgmtPort + "/api/queues/" + enc(VHOST)
+        + "?columns=name,messages,consumers");
+    URI scrape = URI.create("http://" + HOST + ":" + promPort + "/metrics/detailed?vhost=" + enc(VHOST)
+        + "&family=queue_coarse_metrics");
     for (String source : List.of("listing", "prometheus")) {
       if (!only.contains(source)) {
         continue;
       }
       boolean prometheus = source.equals("prometheus");
-      // The listing's sweeps 10 s apart, so the plugin's cached listing has expired at each; the Prometheus
-      // endpoint keeps no cache, so its sweeps run 2 s apart and the JIT has compiled the parser after 5 of them.
-      startService(prometheus, prometheus ? "2s" : "10s");
-      List<Double> seconds = sweeps(n, sweeps, prometheus ? 5 : 1);
+      // The listing's sweeps 20 s apart: the bare listing 6 s after a sweep, and the next sweep 6 s or more after it,
+      // each finds the plugin's cache expired. The Prometheus endpoint keeps no cache: sweeps 3 s apart, the first 5
+      // to let the JIT compile the parser.
+      startService(prometheus, prometheus ? "3s" : "20s");
+      long[] bytes = new long[1];
+      List<double[]> pairs = sweeps(n, sweeps, prometheus ? 5 : 1, () -> {
+        if (!prometheus) {
+          Thread.sleep(6000);
+        }
+        return timedRead(prometheus ? scrape : listing, !prometheus, bytes, 0);
+      });
       long peak = peakRssKb(service.pid());
       stopService();
-      measured.add(new String[] {source, String.format(Locale.ROOT, "%.2f s", median(seconds)), seconds.toString(),
-          String.valueOf(median(seconds)), (peak / 1024) + " MB"});
-    }
-    // Cold: the plugin keeps a listing for a few seconds.
-    List<Double> listings = new ArrayList<>();
-    List<Double> scrapes = new ArrayList<>();
-    long[] bytes = new long[2];
-    for (int i = 0; i < 5; i++) {
-      Thread.sleep(6000);
-      listings.add(timedRead(URI.create("http://" + HOST + ":" + mgmtPort + "/api/queues/" + enc(VHOST)
-          + "?columns=name,messages,consumers"), true, bytes, 0));
-      scrapes.add(timedRead(URI.create("http://" + HOST + ":" + promPort + "/metrics/detailed?vhost=" + enc(VHOST)
-          + "&family=queue_coarse_metrics"), false, bytes, 1));
-    }
-    double listing = median(listings);
-    double scrape = median(scrapes);
-    System.out.printf("%d queues: cold listings %s (%d KB), Prometheus reads %s (%d KB)%n", n, listings,
-        bytes[0] / 1024, scrapes, bytes[1] / 1024);
-    for (String[] m : measured) {
-      double sweep = Double.parseDouble(m[3]);
-      double own = m[0].equals("prometheus") ? scrape : listing;
-      rows.add(String.format(Locale.ROOT, "| %,d | %s | %s | %s | %.2f s | %.2f s | %.2fx | %s |", n, m[0], m[1], m[2],
-          listing, scrape, sweep / own, m[4]));
+      List<Double> sweep = new ArrayList<>();
+      List<Double> bare = new ArrayList<>();
+      List<Double> ratios = new ArrayList<>();
+      for (double[] p : pairs) {
+        sweep.add(p[0]);
+        bare.add(p[1]);
+        ratios.add(p[0] / p[1]);
+      }
+      System.out.printf("%d queues, %s: sweeps %s, bare reads %s (%d KB)%n", n, source, round(sweep), round(bare),
+          bytes[0] / 1024);
+      rows.add(String.format(Locale.ROOT, "| %,d | %s | %.2f s | %.2f s | %.2fx | %s | %s MB |", n,
+          prometheus ? "Prometheus endpoint" : "management listing", median(sweep), median(bare), median(ratios),
+          round(ratios), peak / 1024));
     }
   }
 
-  /** Durations of the next {@code count} sweeps that saw all {@code n} queues, after {@code warmUp} of them. */
-  static List<Double> sweeps(int n, int count, int warmUp) throws Exception {
-    List<Double> seconds = new ArrayList<>();
+  static String round(List<Double> values) {
+    List<String> out = new ArrayList<>();
+    values.forEach(v -> out.add(String.format(Locale.ROOT, "%.2f", v)));
+    return String.join(" ", out);
+  }
+
+  interface BareRead {
+    double seconds() throws Exception;
+  }
+
+  /**
+   * The next {@code count} sweeps that saw all {@code n} queues, after {@code warmUp} of them, each as {sweep seconds,
+   * seconds of the bare read made right after it}.
+   */
+  static List<double[]> sweeps(int n, int count, int warmUp, BareRead bare) throws Exception {
+    List<double[]> pairs = new ArrayList<>();
     double seen = metric("pulse_monitor_sweeps_total{outcome=\"ok\"");
     int skipped = 0;
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
-    while (seconds.size() < count) {
+    while (pairs.size() < count) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("no sweeps within 30 minutes; see bench/monitor-service.log");
       }
@@ -177,13 +199,15 @@ public final class MonitorSweep {
           skipped++;
           System.out.printf("  warm-up sweep %.2f s (not counted)%n", sweep);
         } else {
-          seconds.add(sweep);
-          System.out.printf("  sweep %.2f s%n", sweep);
+          double read = bare.seconds();
+          pairs.add(new double[] {sweep, read});
+          System.out.printf("  sweep %.2f s, then the bare read %.2f s%n", sweep, read);
+          seen = metric("pulse_monitor_sweeps_total{outcome=\"ok\"");
         }
       }
-      Thread.sleep(200);
+      Thread.sleep(100);
     }
-    return seconds;
+    return pairs;
   }
 
   // --- the service ----------------------------------------------------------------------------------------
