@@ -11,6 +11,9 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.pulse.client.Events;
+import io.pulse.client.NamespaceService;
+import io.pulse.client.PulseAdminService;
+import io.pulse.store.api.History;
 import io.pulse.testkit.TcpRelay;
 import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
@@ -19,6 +22,7 @@ import io.vertx.junit5.VertxExtension;
 import jakarta.mail.internet.MimeMessage;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -191,6 +195,13 @@ class MonitorTest {
       connection.addShutdownListener(closed::set);
       TestEnv.eventually(60, "the old connection closed", () -> closed.get() != null);
       assertTrue(closed.get().getMessage().contains("at most 2s"), closed.get().getMessage());
+      TestEnv.eventually(30, "connection-closed in the history", () -> events(History.createProxy(vertx, 30_000), ns)
+          .stream().anyMatch(e -> "connection-closed".equals(e.getString("event"))));
+      JsonObject event = events(History.createProxy(vertx, 30_000), ns).stream()
+          .filter(e -> "connection-closed".equals(e.getString("event"))).findFirst().orElseThrow();
+      assertEquals(service.username(ns, 1), event.getString("user"));
+      assertTrue(event.getString("reason").contains("at most 2s"), event.encode());
+      assertTrue(event.getString("connection") != null && !event.getString("connection").isEmpty(), event.encode());
       service.awaitMonitorSweeps(2, "ok");
       assertTrue(admin.isOpen(), "the broker admin's connection is not managed, so never closed");
     }
@@ -252,6 +263,133 @@ class MonitorTest {
     } finally {
       relay.close();
     }
+  }
+
+  @Test
+  void withThePrometheusSourceQueuesAreWarnedAndDeletedAndAnOutageOfTheEndpointFailsSweepsUntilItIsBack(Vertx vertx)
+      throws Exception {
+    // The service reads depths from the Prometheus endpoint through a relay the test cuts; the management API stays up.
+    TcpRelay relay = TcpRelay.start(vertx, TestEnv.RABBIT_HOST, TestEnv.PROMETHEUS_PORT);
+    try (RunningService service = RunningService.start(vertx, settings(
+        "PULSE_RABBIT_PROMETHEUS_URL", "http://127.0.0.1:" + relay.port(), "PULSE_RABBIT_TIMEOUT", "1s"));
+        Connection admin = adminConnection(service)) {
+      String ns = TestEnv.unique("prom");
+      service.claim(ns, new JsonObject().put("contact", "prom@example.com"));
+      String flood = "queue/" + ns + "/flood";
+      String slow = "queue/" + ns + "/slow";
+      try (Channel channel = admin.createChannel()) {
+        channel.queueDeclare(flood, true, false, false, null);
+        channel.queueDeclare(slow, true, false, false, null);
+      }
+      fill(admin, flood, 12);
+      TestEnv.eventually(60, "the queue over the delete threshold deleted", () -> queueStatus(service, flood) == 404);
+
+      relay.cut();
+      service.awaitMonitorSweeps(1, "failed");
+      fill(admin, slow, 7);
+      service.awaitMonitorSweeps(1, "failed");
+      assertTrue(mails().stream().noneMatch(m -> subject(m).contains(slow)), "nothing seen while the endpoint is down");
+      relay.restore();
+      TestEnv.eventually(90, "a warning once the endpoint is back (after the backoff)",
+          () -> mails().stream().anyMatch(m -> subject(m).contains(slow) && subject(m).contains("7 messages")));
+      assertEquals(200, queueStatus(service, slow));
+    } finally {
+      relay.close();
+    }
+  }
+
+  @Test
+  void aNamespacesOwnThresholdsContactsAndExemptionsRuleItsQueuesAndTheHistoryTellsWhatHappened(Vertx vertx)
+      throws Exception {
+    List<JsonObject> busEvents = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Events.QUEUE_EVENTS, m -> busEvents.add(m.body()));
+    try (RunningService service = RunningService.start(vertx, settings());
+        Connection admin = adminConnection(service)) {
+      NamespaceService namespaces = NamespaceService.createProxy(vertx, 30_000);
+      String strict = TestEnv.unique("strict");
+      String plain = TestEnv.unique("plain");
+      service.claim(strict, new JsonObject().put("contact", "claimer@example.com"));
+      service.claim(plain, new JsonObject().put("contact", "plain@example.com"));
+      namespaces.updateNamespace(strict, new JsonObject()
+          .put("contacts", new io.vertx.core.json.JsonArray().add("first@example.com").add("second@example.com"))
+          .put("alertThreshold", 2)).await();
+      String exempt = "queue/" + strict + "/exempt";
+      PulseAdminService.createProxy(vertx, 30_000).putExemption(exempt, new JsonObject().put("reason", "a migration")
+          .put("expires", Instant.now().plusSeconds(3600).toString())).await();
+
+      String strictQueue = "queue/" + strict + "/q";
+      String plainQueue = "queue/" + plain + "/q";
+      String flood = "queue/" + plain + "/flood";
+      try (Channel channel = admin.createChannel()) {
+        for (String queue : List.of(strictQueue, plainQueue, exempt, flood)) {
+          channel.queueDeclare(queue, true, false, false, null);
+        }
+      }
+      fill(admin, strictQueue, 3);
+      fill(admin, plainQueue, 3);
+      fill(admin, exempt, 12);
+      fill(admin, flood, 12);
+
+      TestEnv.eventually(60, "the warning to both contacts of " + strict, () -> mails().stream()
+          .filter(m -> subject(m).contains(strictQueue)).count() == 2);
+      List<String> recipients = new ArrayList<>();
+      for (MimeMessage m : mails()) {
+        if (subject(m).contains(strictQueue)) {
+          recipients.add(m.getAllRecipients()[0].toString());
+        }
+      }
+      recipients.sort(null);
+      assertEquals(List.of("first@example.com", "second@example.com"), recipients, "every contact, not the claimer");
+      assertTrue(GreenMailUtil.getBody(mails().stream().filter(m -> subject(m).contains(strictQueue)).findFirst()
+          .orElseThrow()).contains("above 2"), "the namespace's own threshold is named");
+
+      TestEnv.eventually(60, "the flood queue deleted", () -> queueStatus(service, flood) == 404);
+      // Several sweeps after the broker shows the exempt queue's 12 messages: it is still there, and nobody was told.
+      TestEnv.eventually(60, "the broker counts the exempt queue's messages", () -> TestEnv.management(service.client,
+          "GET", "/queues/" + TestEnv.encode(service.vhost) + "/" + TestEnv.encode(exempt), null).bodyAsJsonObject()
+          .getLong("messages", 0L) == 12);
+      service.awaitMonitorSweeps(3, "ok");
+      assertEquals(200, queueStatus(service, exempt), "an exempt queue above the delete threshold survives");
+      assertTrue(mails().stream().noneMatch(m -> subject(m).contains(exempt)), "and nobody is warned about it");
+      assertTrue(mails().stream().noneMatch(m -> subject(m).contains(plainQueue)),
+          "3 messages are below the default threshold of 5");
+
+      JsonObject warned = busEvents.stream().filter(e -> strictQueue.equals(e.getString("queue"))).findFirst()
+          .orElseThrow();
+      assertEquals(2, warned.getLong("alertThreshold"), "the event carries the namespace's own threshold");
+      assertEquals(10, warned.getLong("deleteThreshold"));
+
+      try (Channel channel = admin.createChannel()) {
+        channel.queuePurge(strictQueue);
+      }
+      History history = History.createProxy(vertx, 30_000);
+      TestEnv.eventually(60, "queue-normal in the history of " + strict, () -> events(history, strict).stream()
+          .anyMatch(e -> "queue-normal".equals(e.getString("event"))));
+      JsonObject warnedEvent = events(history, strict).stream().filter(e -> "queue-warned".equals(e.getString("event")))
+          .findFirst().orElseThrow();
+      assertEquals(strictQueue, warnedEvent.getString("queue"));
+      assertEquals(3, warnedEvent.getLong("messages"));
+      assertEquals(2, warnedEvent.getLong("alertThreshold"));
+      JsonObject normal = events(history, strict).stream().filter(e -> "queue-normal".equals(e.getString("event")))
+          .findFirst().orElseThrow();
+      assertEquals(strictQueue, normal.getString("queue"));
+      assertEquals(0, normal.getLong("messages"));
+      JsonObject deleted = events(history, plain).stream().filter(e -> "queue-deleted".equals(e.getString("event")))
+          .findFirst().orElseThrow();
+      assertEquals(flood, deleted.getString("queue"));
+      assertEquals(12, deleted.getLong("messages"));
+      assertEquals("monitor", deleted.getString("by"));
+      assertTrue(events(history, strict).stream().noneMatch(e -> exempt.equals(e.getString("queue"))
+          && e.getString("event").startsWith("queue-") && !e.getString("event").startsWith("queue-exempt")),
+          "nothing happened to the exempt queue");
+    }
+  }
+
+  private static List<JsonObject> events(History history, String namespace) {
+    List<JsonObject> events = new ArrayList<>();
+    history.page(new JsonObject().put("namespace", namespace).put("limit", 100)).await().getJsonArray("events")
+        .forEach(e -> events.add((JsonObject) e));
+    return events;
   }
 
   // --- helpers --------------------------------------------------------------------------------------------

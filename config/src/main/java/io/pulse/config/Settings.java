@@ -47,6 +47,7 @@ public final class Settings {
     secret("PULSE_RABBIT_PASSWORD", "guest");
     add("PULSE_RABBIT_TIMEOUT", "5s");
     add("PULSE_RABBIT_CA", null);
+    add("PULSE_RABBIT_PROMETHEUS_URL", null);
     add("PULSE_AMQP_URL", "amqp://localhost:5672/%2F");
     // namespaces: how a namespace maps to broker users, permissions and resources
     add("PULSE_NAMESPACE_PREFIX", "");

@@ -6,6 +6,7 @@ import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.store.api.History;
 import io.pulse.store.api.NamespaceStore;
+import io.pulse.store.api.QueueStates;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 
@@ -16,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Periodic maintenance: every PULSE_MAINTENANCE_INTERVAL rotates due passwords and removes expired namespaces;
- * every PULSE_RECONCILE_INTERVAL brings RabbitMQ back in step with the database. Safe with several replicas on one
+ * every PULSE_RECONCILE_INTERVAL brings RabbitMQ back in step with the database, then deletes history older than
+ * PULSE_HISTORY_RETENTION and exemptions that expired. Safe with several replicas on one
  * database: they lease rows, so no namespace is rotated or expired twice. A sweep that fails is logged and tried
  * again at the next tick; a sweep still running when the next tick comes is not started twice.
  */
@@ -25,6 +27,9 @@ public final class MaintenanceVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(MaintenanceVerticle.class);
   /** The first sweeps run soon after start, so a restarted service catches up at once. */
   private static final long FIRST_SWEEP_MS = 1000;
+  /** History events deleted per statement, and statements per sweep: a backlog is worked off over several sweeps. */
+  private static final int PRUNE_BATCH = 1000;
+  private static final int PRUNE_BATCHES = 100;
 
   private final PulseConfig config;
   private final MeterRegistry meters;
@@ -34,6 +39,8 @@ public final class MaintenanceVerticle extends VerticleBase {
   private Rotation rotation;
   private Removal removal;
   private Reconciliation reconciliation;
+  private History history;
+  private QueueStates queueStates;
   /** The sweeps in progress (complete when none runs), which stop() lets finish. */
   private Future<Void> sweeping;
   private Future<Void> reconciling;
@@ -57,8 +64,9 @@ public final class MaintenanceVerticle extends VerticleBase {
     Leases leases = new Leases(vertx, store);
     rotation = new Rotation(config, store, rabbit, leases);
     removal = new Removal(vertx, config, store, rabbit, leases);
-    reconciliation = new Reconciliation(config, store, rabbit, leases,
-        History.createProxy(vertx, config.database().busTimeoutMillis()));
+    history = History.createProxy(vertx, config.database().busTimeoutMillis());
+    queueStates = QueueStates.createProxy(vertx, config.database().busTimeoutMillis());
+    reconciliation = new Reconciliation(config, store, rabbit, leases, history);
     if (config.operations().dryRun()) {
       log.warn("PULSE_DRY_RUN is on: maintenance logs what it would delete or close and does not do it");
     }
@@ -85,18 +93,39 @@ public final class MaintenanceVerticle extends VerticleBase {
     if (sweeping != null && !sweeping.isComplete()) {
       return;
     }
-    sweeping = run("rotation", rotation::rotateDue, rotations)
-        .compose(v -> run("expiry", removal::expireDue, config.operations().dryRun() ? null : expirations));
+    sweeping = run("rotation", rotation::rotateDue, rotations, "namespace(s)")
+        .compose(v -> run("expiry", removal::expireDue, config.operations().dryRun() ? null : expirations,
+            "namespace(s)"));
   }
 
   private void reconcile() {
     if (reconciling != null && !reconciling.isComplete()) {
       return;
     }
-    reconciling = run("reconciliation", reconciliation::reconcile, null);
+    reconciling = run("reconciliation", reconciliation::reconcile, null, "namespace(s)")
+        .compose(v -> run("history", this::prune, null, "event(s)"));
   }
 
-  private Future<Void> run(String what, Supplier<Future<Integer>> sweep, Counter done) {
+  /**
+   * Deletes history events older than PULSE_HISTORY_RETENTION, a batch at a time (each a short statement, so reclaims
+   * are not held up), then the exemptions that expired; answers how many events went.
+   */
+  private Future<Integer> prune() {
+    return pruneHistory(config.lifecycle().historyRetention().toSeconds(), 0, 0)
+        .compose(events -> queueStates.pruneExemptions().map(exemptions -> {
+          if (exemptions > 0) {
+            log.info("Maintenance: {} expired exemption(s) deleted", exemptions);
+          }
+          return events;
+        }));
+  }
+
+  private Future<Integer> pruneHistory(long retentionSeconds, int batches, int pruned) {
+    return history.prune(retentionSeconds, PRUNE_BATCH).compose(n -> n < PRUNE_BATCH || batches + 1 >= PRUNE_BATCHES
+        ? Future.succeededFuture(pruned + n) : pruneHistory(retentionSeconds, batches + 1, pruned + n));
+  }
+
+  private Future<Void> run(String what, Supplier<Future<Integer>> sweep, Counter done, String unit) {
     long started = System.nanoTime();
     return sweep.get().transform(ar -> {
       sweeps.count(what, ar.succeeded());
@@ -108,7 +137,7 @@ public final class MaintenanceVerticle extends VerticleBase {
         log.warn("Maintenance {} sweep failed after {} ms; retrying at the next tick: {}", what, ms,
             ar.cause().getMessage());
       } else if (ar.result() > 0) {
-        log.info("Maintenance {} sweep: {} namespace(s) in {} ms", what, ar.result(), ms);
+        log.info("Maintenance {} sweep: {} {} in {} ms", what, ar.result(), unit, ms);
       }
       return Future.succeededFuture();
     });

@@ -6,10 +6,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pulse.config.PulseConfig;
 import io.pulse.config.Retry;
 import io.pulse.rabbit.api.RabbitAdmin;
+import io.pulse.store.api.History;
 import io.pulse.store.api.NamespaceStore;
 import io.pulse.store.api.QueueStates;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
 
 import java.util.HashMap;
 import java.util.List;
@@ -31,7 +35,8 @@ public final class MonitorVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MonitorVerticle.class);
   private static final int MAX_BACKOFF = 8;
-  private static final int LISTING_CALLS = 4;
+  /** Measured here: at 100,000 queues a loaded broker took over a minute before the listing's first byte. */
+  private static final long MIN_READ_TIMEOUT_MS = 300_000;
 
   private final PulseConfig config;
   private final MeterRegistry meters;
@@ -42,6 +47,7 @@ public final class MonitorVerticle extends VerticleBase {
   /** The sweep in progress, which stop() lets finish; complete when none runs. */
   private Future<Void> running = Future.succeededFuture();
   private Notifier notifier;
+  private HttpClient depthClient;
   private QueueMonitor monitor;
   private long timer = -1;
   private int failures;
@@ -56,11 +62,26 @@ public final class MonitorVerticle extends VerticleBase {
   public Future<?> start() {
     registerMeters();
     notifier = new Notifier(vertx, config, meters);
-    // A listing reads several pages, each a management call.
+    // The depths are streamed straight from the broker, not through the rabbit verticle: a listing of 100,000 queues
+    // as one JSON message on the bus would be held whole, twice. The broker computes a listing before it sends the
+    // first byte (seconds at tens of thousands of queues, over a minute at 100,000), so it may take the longest of a
+    // call's timeout, an interval and five minutes before it is given up.
+    long listingTimeout = Math.max(MIN_READ_TIMEOUT_MS,
+        Math.max(config.rabbit().timeout().toMillis(), config.monitor().interval().toMillis()));
+    depthClient = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
+        .setConnectTimeout((int) config.rabbit().timeout().toMillis()), new PoolOptions().setHttp1MaxSize(2));
+    DepthSource listing = new ManagementListing(depthClient, config.rabbit().api(), config.rabbit().user(),
+        config.rabbit().password(), config.rabbit().vhost(), listingTimeout);
+    DepthSource depths = config.monitor().prometheusUrl() == null ? listing
+        : new PrometheusDepths(depthClient, config.monitor().prometheusUrl(), config.rabbit().vhost(), listingTimeout);
+    log.info("Monitor reads queue depths from {}", depths.describe());
+    // Exchange names are still listed page by page: one call per 500 exchanges.
     monitor = new QueueMonitor(config,
-        RabbitAdmin.createProxy(vertx, LISTING_CALLS * config.rabbit().busTimeoutMillis()),
+        RabbitAdmin.createProxy(vertx, 4 * config.rabbit().busTimeoutMillis()),
+        depths, listing,
         NamespaceStore.createProxy(vertx, config.database().busTimeoutMillis()),
         QueueStates.createProxy(vertx, config.database().busTimeoutMillis()),
+        History.createProxy(vertx, config.database().busTimeoutMillis()),
         notifier);
     if (config.namespaces().namespacePrefix().isEmpty() && config.namespaces().usernamePrefix().isEmpty()) {
       log.info("Monitor: with no PULSE_NAMESPACE_PREFIX or PULSE_USERNAME_PREFIX, every queue/..., exchange/... and"
@@ -90,12 +111,16 @@ public final class MonitorVerticle extends VerticleBase {
     }
   }
 
-  /** Lets a sweep in progress finish (its deletions and notices are not cut half-way), then closes the notifier. */
+  /**
+   * Lets a sweep in progress finish (its deletions and notices are not cut half-way), then closes the notifier. A
+   * reading in progress is cut: it changes nothing, and a hung broker must not hold the shutdown.
+   */
   @Override
   public Future<?> stop() {
     stopped = true;
     vertx.cancelTimer(timer);
-    return running.eventually(notifier::close);
+    Future<Void> closed = depthClient.close();
+    return running.eventually(notifier::close).eventually(() -> closed);
   }
 
   private void schedule(long delay) {

@@ -2,8 +2,13 @@ package io.pulse.monitor;
 
 import io.vertx.core.Future;
 
-/** Where the monitor's notices go: to a namespace's contact (null: nobody to mail) and, for state changes, as events. */
+import java.util.List;
+
+/**
+ * Where the monitor's notices go: to every contact of a namespace (none: nobody to mail) and, for state changes, as
+ * events.
+ */
 interface Notices {
 
-  Future<Void> tell(Notice notice, String contact);
+  Future<Void> tell(Notice notice, List<String> contacts);
 }

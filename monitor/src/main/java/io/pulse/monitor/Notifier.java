@@ -15,7 +15,9 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.rabbitmq.RabbitMQClient;
 import io.vertx.rabbitmq.RabbitMQOptions;
 
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -23,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tells owners and other services: a plain-text mail to the namespace's contact (logged instead when no SMTP server
+ * Tells owners and other services: a plain-text mail to each of the namespace's contacts (logged instead when no SMTP server
  * is configured), and, for state changes, a JSON event published on the event bus ({@link Events#QUEUE_EVENTS}) and to
  * the RabbitMQ topic exchange PULSE_EVENTS_EXCHANGE with the routing key {@code <namespace>.<state>}.
  */
@@ -89,13 +91,23 @@ final class Notifier implements Notices {
     return mail;
   }
 
-  /** Sends a notice to {@code contact} (may be null: no mail) and publishes it when it is a state change. */
+  /**
+   * Mails a notice to each of {@code contacts} (one mail each, so one refused address does not stop the others; none:
+   * no mail) and publishes it when it is a state change.
+   */
   @Override
-  public Future<Void> tell(Notice notice, String contact) {
+  public Future<Void> tell(Notice notice, List<String> contacts) {
     sent.get(notice.kind()).increment();
-    Future<Void> mailed = mail(notice, contact);
-    Future<Void> published = notice.isStateChange() ? publish(notice) : Future.succeededFuture();
-    return Future.join(mailed, published).mapEmpty();
+    List<Future<Void>> done = new ArrayList<>();
+    if (contacts == null || contacts.isEmpty()) {
+      done.add(mail(notice, null));
+    } else {
+      contacts.forEach(contact -> done.add(mail(notice, contact)));
+    }
+    if (notice.isStateChange()) {
+      done.add(publish(notice));
+    }
+    return Future.join(done).mapEmpty();
   }
 
   private Future<Void> mail(Notice notice, String contact) {

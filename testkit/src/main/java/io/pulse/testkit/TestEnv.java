@@ -34,6 +34,8 @@ public final class TestEnv {
   public static final String RABBIT_HOST = env("PULSE_TEST_RABBIT_HOST", "127.0.0.1");
   public static final int AMQP_PORT = Integer.parseInt(env("PULSE_TEST_AMQP_PORT", "5672"));
   public static final int MANAGEMENT_PORT = Integer.parseInt(env("PULSE_TEST_MANAGEMENT_PORT", "15672"));
+  /** The rabbitmq_prometheus plugin's port (scripts/provision enables the plugin). */
+  public static final int PROMETHEUS_PORT = Integer.parseInt(env("PULSE_TEST_PROMETHEUS_PORT", "15692"));
   public static final String ADMIN_USER = env("PULSE_TEST_RABBIT_USER", "guest");
   public static final String ADMIN_PASSWORD = env("PULSE_TEST_RABBIT_PASSWORD", "guest");
   public static final String JWT_SECRET = "test-secret-for-hs256-tokens-only";
@@ -61,6 +63,11 @@ public final class TestEnv {
 
   public static String managementApi() {
     return "http://" + RABBIT_HOST + ":" + MANAGEMENT_PORT + "/api";
+  }
+
+  /** The broker's Prometheus endpoint, as PULSE_RABBIT_PROMETHEUS_URL takes it. */
+  public static String prometheusUrl() {
+    return "http://" + RABBIT_HOST + ":" + PROMETHEUS_PORT;
   }
 
   public static String amqpUrl(String vhost) {
