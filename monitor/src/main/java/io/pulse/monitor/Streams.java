@@ -25,7 +25,8 @@ final class Streams {
 
   /**
    * Fails with a message naming {@code what} (never a credential) when the source cannot be reached, answers another
-   * status than 200, or sends a body the parser rejects.
+   * status than 200, or sends a body the parser rejects. Call it on the context that uses {@code client} (the monitor
+   * verticle's): the body's handlers must be set on the context its connection delivers to, before it ends.
    */
   static Future<QueueDepths> get(HttpClient client, RequestOptions options, String what, Supplier<Body> parser) {
     return client.request(options)

@@ -10,6 +10,9 @@ import com.rabbitmq.client.Connection;
 import io.pulse.config.Naming;
 import io.pulse.config.PulseConfig;
 import io.pulse.testkit.TestEnv;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.ext.web.client.WebClient;
@@ -34,6 +37,7 @@ class DepthSourcesTest {
   private final Vertx vertx = Vertx.vertx();
   private final WebClient web = WebClient.create(vertx);
   private final HttpClient http = vertx.createHttpClient();
+  private final Context context = vertx.getOrCreateContext();
   private final String prefix = TestEnv.unique("dq") + "-";
   private Naming naming;
   private Predicate<String> managed;
@@ -56,13 +60,33 @@ class DepthSourcesTest {
     vertx.close().await();
   }
 
-  private ManagementListing listing() {
-    return new ManagementListing(http, URI.create(TestEnv.managementApi()), TestEnv.ADMIN_USER,
-        TestEnv.ADMIN_PASSWORD, vhost, 30_000);
+  private DepthSource listing() {
+    return onContext(new ManagementListing(http, URI.create(TestEnv.managementApi()), TestEnv.ADMIN_USER,
+        TestEnv.ADMIN_PASSWORD, vhost, 30_000));
   }
 
-  private PrometheusDepths prometheus() {
-    return new PrometheusDepths(http, URI.create(TestEnv.prometheusUrl()), vhost, 30_000);
+  private DepthSource prometheus() {
+    return onContext(new PrometheusDepths(http, URI.create(TestEnv.prometheusUrl()), vhost, 30_000));
+  }
+
+  /**
+   * A source read on one Vert.x context, as the monitor verticle reads it: a streamed body's handlers are set on the
+   * context its connection delivers to (from the test's own thread, each call would get another event loop).
+   */
+  private DepthSource onContext(DepthSource source) {
+    return new DepthSource() {
+      @Override
+      public Future<QueueDepths> read(Predicate<String> keep) {
+        Promise<QueueDepths> read = Promise.promise();
+        context.runOnContext(v -> source.read(keep).onComplete(read));
+        return read.future();
+      }
+
+      @Override
+      public String describe() {
+        return source.describe();
+      }
+    };
   }
 
   private void queue(String name, int messages) throws Exception {
@@ -133,16 +157,16 @@ class DepthSourcesTest {
   @Test
   void anUnreachableOrRefusingSourceFailsTheReadingWithAReason() {
     int closed = TestEnv.closedPort();
-    Throwable down = assertThrows(Throwable.class, () -> new PrometheusDepths(http,
-        URI.create("http://127.0.0.1:" + closed), vhost, 5_000).read(managed).await());
+    Throwable down = assertThrows(Throwable.class, () -> onContext(new PrometheusDepths(http,
+        URI.create("http://127.0.0.1:" + closed), vhost, 5_000)).read(managed).await());
     assertTrue(down.getMessage().contains("unreachable"), down.getMessage());
 
-    Throwable missing = assertThrows(Throwable.class, () -> new PrometheusDepths(http,
-        URI.create(TestEnv.prometheusUrl() + "/not-here"), vhost, 5_000).read(managed).await());
+    Throwable missing = assertThrows(Throwable.class, () -> onContext(new PrometheusDepths(http,
+        URI.create(TestEnv.prometheusUrl() + "/not-here"), vhost, 5_000)).read(managed).await());
     assertTrue(missing.getMessage().contains("answered 404"), missing.getMessage());
 
-    Throwable refused = assertThrows(Throwable.class, () -> new ManagementListing(http,
-        URI.create(TestEnv.managementApi()), TestEnv.ADMIN_USER, "not-the-password", vhost, 5_000)
+    Throwable refused = assertThrows(Throwable.class, () -> onContext(new ManagementListing(http,
+        URI.create(TestEnv.managementApi()), TestEnv.ADMIN_USER, "not-the-password", vhost, 5_000))
         .read(managed).await());
     assertTrue(refused.getMessage().contains("answered 401"), refused.getMessage());
     assertFalse(refused.getMessage().contains("not-the-password"), "no secret in the message");
