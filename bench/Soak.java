@@ -66,7 +66,8 @@ public final class Soak {
   static int port;
   static Process service;
   static String token;
-  static final long T0 = System.nanoTime();
+  static volatile long measuredStart = System.nanoTime();
+  static final AtomicInteger peakInFlight = new AtomicInteger();
 
   // --- what is recorded ---------------------------------------------------------------------------------------
 
@@ -105,13 +106,13 @@ public final class Soak {
     int queues = intArg(args, "--queues", 5000);
     int namespaces = intArg(args, "--namespaces", 250);
     double reclaimRate = Double.parseDouble(stringArg(args, "--reclaims", "40"));
-    double claimRate = Double.parseDouble(stringArg(args, "--claims", "8"));
-    double revokeRate = Double.parseDouble(stringArg(args, "--revocations", "8"));
+    double claimRate = Double.parseDouble(stringArg(args, "--claims", "2"));
+    double revokeRate = Double.parseDouble(stringArg(args, "--revocations", "2"));
     boolean restart = !List.of(args).contains("--no-restart");
     vertx = Vertx.vertx();
     mgmt = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(8));
     http = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true).setIdleTimeout(30),
-        new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1));
+        new PoolOptions().setHttp1MaxSize(MAX_IN_FLIGHT));
     Pool admin = pool("postgres");
     admin.query("CREATE DATABASE " + DB).execute().await();
     management(HttpMethod.PUT, "/vhosts/" + enc(VHOST), new JsonObject()).await();
@@ -133,6 +134,8 @@ public final class Soak {
 
       measuring = true;
       long measuredFrom = System.nanoTime();
+      measuredStart = measuredFrom;
+      peakInFlight.set(0);
       long seconds = Math.round(minutes * 60);
       traffic(seconds, reclaimRate, claimRate, revokeRate, restart ? seconds / 2 : -1);
       long measuredTo = System.nanoTime();
@@ -242,7 +245,7 @@ public final class Soak {
           Metrics m = Metrics.read();
           if (m.sweepsOk > lastOk) {
             if (measuring) {
-              sweeps.add(new double[] {m.sweepSeconds, m.queuesManaged, (now - T0) / 1e9});
+              sweeps.add(new double[] {m.sweepSeconds, m.queuesManaged});
             }
             lastOk = m.sweepsOk;
           }
@@ -345,7 +348,7 @@ public final class Soak {
       notSent.computeIfAbsent(kind + " (" + MAX_IN_FLIGHT + " in flight)", k -> new AtomicLong()).incrementAndGet();
       return Future.failedFuture("not sent");
     }
-    inFlight.incrementAndGet();
+    peakInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
     boolean counted = measuring;
     long started = System.nanoTime();
     var request = http.request(method, port, HOST, "/api/pulse/v1/namespace/" + ns)
@@ -378,8 +381,8 @@ public final class Soak {
   static void restartNode() {
     try {
       restartFrom = System.nanoTime();
-      timeline.add(String.format(Locale.ROOT, "rabbitmqctl -n %s stop at +%.0f s of the soak", NODE,
-          (restartFrom - T0) / 1e9));
+      timeline.add(String.format(Locale.ROOT, "rabbitmqctl -n %s stop at %.0f s of the measured soak", NODE,
+          (restartFrom - measuredStart) / 1e9));
       sh("rabbitmqctl", "-n", NODE, "stop");
       long stopped = System.nanoTime();
       timeline.add(String.format(Locale.ROOT, "node stopped: +%.1f s", (stopped - restartFrom) / 1e9));
@@ -417,13 +420,22 @@ public final class Soak {
     // Revocations answered 202 finish in the background; give maintenance a few seconds.
     sleep(5000);
     Pool db = pool(DB);
-    var row = db.query("SELECT count(*) FILTER (WHERE provisioned), count(*) FILTER (WHERE NOT provisioned) "
-        + "FROM namespaces").execute().await().iterator().next();
+    String count = "SELECT count(*) FILTER (WHERE provisioned AND NOT expiring), count(*) FILTER (WHERE expiring), "
+        + "count(*) FILTER (WHERE NOT provisioned AND NOT expiring) FROM namespaces";
+    var row = db.query(count).execute().await().iterator().next();
+    long drainFrom = System.nanoTime();
+    out.append(String.format(Locale.ROOT, "namespaces in the database when the traffic stopped: %d live, %d being "
+        + "removed, %d not provisioned (first claims answered 503: invisible until a claim finishes them)%n",
+        row.getLong(0), row.getLong(1), row.getLong(2)));
+    while (row.getLong(1) > 0 && System.nanoTime() - drainFrom < TimeUnit.SECONDS.toNanos(180)) {
+      sleep(1000);
+      row = db.query(count).execute().await().iterator().next();
+    }
     db.close().await();
     long expected = base.size() + churn.size();
-    out.append(String.format(Locale.ROOT, "namespaces in the database: %d provisioned, %d not (first claims "
-        + "answered 503, invisible until a claim finishes them); held by the soak %d (%d base + %d claimed and not "
-        + "revoked)%n", row.getLong(0), row.getLong(1), expected, base.size(), churn.size()));
+    out.append(String.format(Locale.ROOT, "after %.0f s: %d live, %d being removed; held by the soak %d (%d base + "
+        + "%d claimed and not revoked)%n", (System.nanoTime() - drainFrom) / 1e9, row.getLong(0), row.getLong(1),
+        expected, base.size(), churn.size()));
     JsonArray qs = management(HttpMethod.GET, "/queues/" + enc(VHOST) + "?columns=name", null).await()
         .bodyAsJsonArray();
     long baseQueues = qs.stream().filter(q -> ((JsonObject) q).getString("name").startsWith("queue/soak-b")).count();
@@ -461,8 +473,8 @@ public final class Soak {
     double secs = (to - from) / 1e9;
     List<Answer> all = answers.stream().filter(a -> !a.kind.equals("setup")).toList();
     System.out.println();
-    System.out.printf(Locale.ROOT, "## Soak %s: %.0f s measured, %d answers (%.1f/s)%n", RUN, secs, all.size(),
-        all.size() / secs);
+    System.out.printf(Locale.ROOT, "## Soak %s: %.0f s measured, %d answers (%.1f/s), at most %d in flight%n", RUN,
+        secs, all.size(), all.size() / secs, peakInFlight.get());
     System.out.println();
     timeline.forEach(t -> System.out.println("- " + t));
     System.out.println();
