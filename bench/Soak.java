@@ -336,9 +336,10 @@ public final class Soak {
       notSent.computeIfAbsent("revocation (none claimed yet)", k -> new AtomicLong()).incrementAndGet();
       return;
     }
-    send("revocation", HttpMethod.DELETE, ns, null).onSuccess(r -> {
-      if (r.statusCode() >= 500 || r.statusCode() == 429) {
-        churn.addFirst(ns); // try again later
+    // Not sent (the in-flight cap), no answer, 429 or 5xx: the namespace is still held; revoke it again later.
+    send("revocation", HttpMethod.DELETE, ns, null).onComplete(ar -> {
+      if (ar.failed() || ar.result().statusCode() >= 500 || ar.result().statusCode() == 429) {
+        churn.addFirst(ns);
       }
     });
   }
