@@ -498,6 +498,19 @@ public final class Soak {
       byKind.computeIfAbsent(key, k -> new long[2])[inRestart(a.startNanos) ? 0 : 1]++;
     }
     byKind.forEach((k, v) -> System.out.printf("| %s | %d | %d |%n", k, v[0], v[1]));
+    // When the answers other than 2xx outside the restart window came, in seconds of the measured soak.
+    Map<String, List<Long>> when = new TreeMap<>();
+    for (Answer a : all) {
+      if ((a.status < 200 || a.status >= 300) && !inRestart(a.startNanos)) {
+        when.computeIfAbsent(a.kind + " " + a.status + " " + a.code, k -> new ArrayList<>())
+            .add(Math.round((a.startNanos - from) / 1e9));
+      }
+    }
+    when.forEach((k, v) -> System.out.printf("outside the restart window, %s sent at s %s%n", k, v));
+    if (restartFrom != Long.MAX_VALUE) {
+      System.out.printf(Locale.ROOT, "restart window: s %.0f to %.0f of the measured soak%n",
+          (restartFrom - from) / 1e9, (restartTo == Long.MAX_VALUE ? to - from : restartTo - from) / 1e9);
+    }
     notSent.forEach((k, v) -> System.out.printf("| %s | not sent | %d |%n", k, v.get()));
     System.out.println();
     List<Double> sweepSeconds = new ArrayList<>();
