@@ -28,6 +28,9 @@ final class RabbitAdminImpl implements RabbitAdmin {
   private static final int PAGE_SIZE = 500;
   /** The most connections of one user whose details {@link #userConnections} reads. */
   static final int MAX_USER_CONNECTIONS = 50;
+  /** While the broker is unreachable, one warning this often, counting the failures in between. */
+  static final int WARN_EVERY_SECONDS = 10;
+  private final Throttle unreachable = new Throttle(WARN_EVERY_SECONDS * 1000L);
   /** What an owner sees of a queue. */
   private static final String QUEUE_DETAILS = "name,messages,messages_ready,messages_unacknowledged,consumers,"
       + "durable,auto_delete,message_stats.publish_details.rate,message_stats.deliver_get_details.rate";
@@ -259,7 +262,11 @@ final class RabbitAdminImpl implements RabbitAdmin {
     Future<HttpResponse<Buffer>> sent =
         metrics.time(method, body == null ? request.send() : request.sendJsonObject(body));
     return sent.recover(e -> {
-      log.warn("RabbitMQ management API unreachable ({} {}): {}", method, apiUrl, e.toString());
+      int held = unreachable.pass(System.nanoTime());
+      if (held >= 0) {
+        log.warn("RabbitMQ management API unreachable ({} {}): {}{}", method, apiUrl, e.toString(),
+            held == 0 ? "" : " (" + held + " more such failures in the last " + WARN_EVERY_SECONDS + " s)");
+      }
       return PulseError.SERVICE_UNAVAILABLE.fail("RabbitMQ management API at " + apiUrl + " is unreachable ("
           + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
     }).compose(response -> {
