@@ -66,6 +66,36 @@ final class RabbitAdminImpl implements RabbitAdmin {
   }
 
   @Override
+  public Future<Void> putUsers(String vhost, JsonArray users, List<String> tags) {
+    if (users.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    JsonArray tagList = new JsonArray(tags == null ? List.of() : new ArrayList<>(tags));
+    JsonArray userDefinitions = new JsonArray();
+    JsonArray permissionDefinitions = new JsonArray();
+    for (int i = 0; i < users.size(); i++) {
+      JsonObject user = users.getJsonObject(i);
+      String name = user.getString("name");
+      userDefinitions.add(new JsonObject()
+          .put("name", name)
+          .put("password_hash", PasswordHash.sha256(user.getString("password")))
+          .put("hashing_algorithm", PasswordHash.ALGORITHM)
+          .put("tags", tagList));
+      JsonObject permissions = user.getJsonObject("permissions");
+      if (permissions != null) {
+        permissionDefinitions.add(new JsonObject()
+            .put("user", name)
+            .put("vhost", vhost)
+            .put("configure", permissions.getString("configure"))
+            .put("write", permissions.getString("write"))
+            .put("read", permissions.getString("read")));
+      }
+    }
+    JsonObject body = new JsonObject().put("users", userDefinitions).put("permissions", permissionDefinitions);
+    return call(HttpMethod.POST, "/definitions", body, "import " + users.size() + " user(s)").mapEmpty();
+  }
+
+  @Override
   public Future<Void> putPermissions(String vhost, String user, JsonObject permissions) {
     JsonObject body = new JsonObject()
         .put("configure", permissions.getString("configure"))

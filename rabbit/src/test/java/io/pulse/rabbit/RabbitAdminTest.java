@@ -124,6 +124,38 @@ class RabbitAdminTest {
   }
 
   @Test
+  void manyUsersImportedInOneCallLogInWithTheirPasswordsAndPermissions() throws Exception {
+    String first = prefix + "bulk-1";
+    String second = prefix + "bulk-2";
+    String standby = prefix + "bulk-standby";
+    admin.putUser(second, "old-password", List.of()).await();
+    admin.putPermissions(vhost, second, new JsonObject().put("configure", "^old/").put("write", "^old/")
+        .put("read", "^old/")).await();
+    JsonObject permissions = new JsonObject().put("configure", "^bulk/").put("write", "^bulk/").put("read", "^bulk/");
+
+    admin.putUsers(vhost, new JsonArray()
+        .add(new JsonObject().put("name", first).put("password", "first-password").put("permissions", permissions))
+        .add(new JsonObject().put("name", second).put("password", "second-password"))
+        .add(new JsonObject().put("name", standby).putNull("password").put("permissions", permissions)),
+        List.of("pulse-managed", "monitoring")).await();
+
+    try (Connection c = connect(first, "first-password")) {
+      assertTrue(c.isOpen());
+    }
+    assertEquals("^bulk/", admin.getPermissions(vhost, first).await().getString("configure"));
+    assertEquals(new JsonArray().add("pulse-managed").add("monitoring"), admin.getUser(first).await().getJsonArray("tags"));
+    try (Connection c = connect(second, "second-password")) {
+      assertTrue(c.isOpen(), "an existing user's password is replaced");
+    }
+    assertThrows(Exception.class, () -> connect(second, "old-password").close());
+    assertEquals("^old/", admin.getPermissions(vhost, second).await().getString("read"),
+        "permissions not named in the import are left alone");
+    assertEquals("", admin.getUser(standby).await().getString("password_hash"), "nobody can log in as it");
+    assertEquals("^bulk/", admin.getPermissions(vhost, standby).await().getString("read"));
+    admin.putUsers(vhost, new JsonArray(), List.of()).await();
+  }
+
+  @Test
   void aClosedConnectionTellsTheClientWhy() throws Exception {
     String user = prefix + "closed";
     admin.putUser(user, "secret-password", List.of()).await();
