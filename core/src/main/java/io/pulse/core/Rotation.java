@@ -6,7 +6,11 @@ import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.store.api.NamespaceRecord;
 import io.pulse.store.api.NamespaceStore;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.List;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +25,10 @@ final class Rotation {
   private static final Logger log = LoggerFactory.getLogger(Rotation.class);
   /** Rows leased at once; the next lease is taken when a batch is done, so a large batch keeps every lane busy. */
   private static final int BATCH = 1000;
+  /** Namespaces whose new passwords go to the broker in one import. */
+  static final int CHUNK = 250;
+  /** Chunks under way at once, so one chunk's owner checks and database writes overlap another's import. */
+  static final int CHUNKS_AT_ONCE = 3;
 
   private final PulseConfig config;
   private final Naming naming;
@@ -39,36 +47,79 @@ final class Rotation {
   /** Rotates every namespace whose rotation is due; answers how many rotated. */
   Future<Integer> rotateDue() {
     return leases.with(token -> store.leaseRotations(BATCH, leases.seconds(), token).compose(batch -> {
-      Future<Integer> rotated = Lanes.count(batch, record -> rotate(record, token));
+      List<List<NamespaceRecord>> chunks = new ArrayList<>();
+      for (int i = 0; i < batch.size(); i += CHUNK) {
+        chunks.add(batch.subList(i, Math.min(batch.size(), i + CHUNK)));
+      }
+      Future<Integer> rotated = Lanes.map(chunks, CHUNKS_AT_ONCE, chunk -> rotate(chunk, token))
+          .map(counts -> counts.stream().mapToInt(Integer::intValue).sum());
       return batch.size() < BATCH ? rotated : rotated.compose(n -> rotateDue().map(m -> n + m));
     }));
   }
 
   /**
-   * The standby user gets a fresh password (permissions do not change; the first rotation creates it and grants
-   * them) and becomes active; the rotation is recorded only under the lease. A standby name held by a user the
-   * service did not make is never touched.
+   * Rotates a chunk of leased namespaces: each standby user's owner is checked (a standby name held by a user the
+   * service did not make is never touched), the others get fresh passwords in one import (a standby made by an older
+   * version at its first rotation gets its permissions too), and each rotation is then recorded under the lease.
    */
-  private Future<Boolean> rotate(NamespaceRecord record, String token) {
+  private Future<Integer> rotate(List<NamespaceRecord> chunk, String token) {
+    return Lanes.map(chunk, Lanes.IN_FLIGHT, record -> rabbit.getUser(standbyName(record))).compose(current -> {
+      List<NamespaceRecord> rotating = new ArrayList<>();
+      List<String> passwords = new ArrayList<>();
+      JsonArray users = new JsonArray();
+      List<Future<Void>> refused = new ArrayList<>();
+      for (int i = 0; i < chunk.size(); i++) {
+        NamespaceRecord record = chunk.get(i);
+        int standby = record.standbyUser();
+        String user = standbyName(record);
+        JsonObject found = current.get(i);
+        if (found != null && !naming.isOwnUser(found, !record.usersMarked() && record.hasUser(standby))) {
+          log.warn("Rotation of {} failed; a later sweep retries: RabbitMQ user {} exists and was not made by this"
+              + " service; the namespace cannot rotate until the broker's operator removes that user", record.name(),
+              user);
+          refused.add(store.release(record.name(), token).otherwiseEmpty());
+          continue;
+        }
+        String password = Credentials.newPassword();
+        rotating.add(record);
+        passwords.add(password);
+        users.add(UserImports.user(user, password,
+            record.hasUser(standby) ? null : naming.permissions(record.name())));
+      }
+      Future<Void> put = users.isEmpty() ? Future.succeededFuture()
+          : leases.guard(token, () -> rabbit.putUsers(config.rabbit().vhost(), users, naming.userTags()));
+      return Future.join(refused).transform(ignored -> put.compose(
+          v -> Lanes.count(indices(rotating.size()), i -> complete(rotating.get(i), token, passwords.get(i))),
+          e -> {
+            log.warn("Rotation of {} namespace(s) failed; a later sweep retries: {}", rotating.size(), e.getMessage());
+            return Lanes.count(rotating, record -> store.release(record.name(), token).transform(
+                ar -> Future.succeededFuture(false)));
+          }));
+    }, e -> {
+      log.warn("Rotation of {} namespace(s) failed; a later sweep retries: {}", chunk.size(), e.getMessage());
+      return Lanes.count(chunk, record -> store.release(record.name(), token).transform(
+          ar -> Future.succeededFuture(false)));
+    });
+  }
+
+  private String standbyName(NamespaceRecord record) {
+    return naming.username(record.name(), record.standbyUser());
+  }
+
+  private static List<Integer> indices(int n) {
+    List<Integer> all = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      all.add(i);
+    }
+    return all;
+  }
+
+  /** Records a rotation whose password is in the broker; one that lost its lease puts back what the database says. */
+  private Future<Boolean> complete(NamespaceRecord record, String token, String password) {
     String name = record.name();
     int standby = record.standbyUser();
     String user = naming.username(name, standby);
-    String password = Credentials.newPassword();
-    Future<Void> put = rabbit.getUser(user).compose(current -> {
-      if (current != null && !naming.isOwnUser(current, !record.usersMarked() && record.hasUser(standby))) {
-        return Future.failedFuture(new IllegalStateException("RabbitMQ user " + user + " exists and was not made by"
-            + " this service; the namespace cannot rotate until the broker's operator removes that user"));
-      }
-      return leases.guard(token, () -> rabbit.putUser(user, password, naming.userTags()));
-    });
-    if (!record.hasUser(standby)) {
-      // The standby user is made at the first rotation: then it needs its permissions too.
-      put = put.compose(v -> leases.guard(token,
-          () -> rabbit.putPermissions(config.rabbit().vhost(), user, naming.permissions(name))));
-    }
-    return put
-        .compose(v -> store.completeRotation(name, token, standby, password,
-            config.lifecycle().rotationInterval().toSeconds()))
+    return store.completeRotation(name, token, standby, password, config.lifecycle().rotationInterval().toSeconds())
         .compose(done -> {
           if (done != null) {
             log.info("Rotated namespace {}: {} is active (rotation {})", name, user, done.rotations());

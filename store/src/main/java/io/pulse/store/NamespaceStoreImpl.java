@@ -78,29 +78,29 @@ final class NamespaceStoreImpl implements NamespaceStore {
 
   @Override
   public Future<NamespaceRecord> claim(String name, String expires, String contact, String password,
-      long rotationSeconds) {
+      String standbyPassword, long rotationSeconds) {
     // A claim of a namespace that is being removed waits for the removal to finish (the row disappears and the claim
     // creates it anew); after a few seconds it gives up with 503, which callers retry.
     return Retry.polling(vertx, CLAIM_ATTEMPTS, CLAIM_RETRY_MS,
-            () -> claimRow(name, expires, contact, password, rotationSeconds), record -> record != null)
+            () -> claimRow(name, expires, contact, password, standbyPassword, rotationSeconds), record -> record != null)
         .compose(record -> record != null ? Future.succeededFuture(record)
             : PulseError.SERVICE_UNAVAILABLE.fail("Namespace '" + name + "' is being removed; claim it again shortly"));
   }
 
 
   private Future<NamespaceRecord> claimRow(String name, String expires, String contact, String password,
-      long rotationSeconds) {
+      String standbyPassword, long rotationSeconds) {
     OffsetDateTime expiresAt;
     try {
       expiresAt = OffsetDateTime.parse(expires);
     } catch (DateTimeParseException | NullPointerException e) {
       return PulseError.INPUT_VALIDATION.fail("expires must be an ISO 8601 date-time");
     }
-    if (password == null || password.isEmpty()) {
-      return PulseError.INPUT_VALIDATION.fail("a new namespace needs a password");
+    if (password == null || password.isEmpty() || standbyPassword == null || standbyPassword.isEmpty()) {
+      return PulseError.INPUT_VALIDATION.fail("a new namespace needs a password for each of its users");
     }
     return records(Sql.CLAIM, Tuple.of(name, expiresAt, contact, box.seal(name, 1, password),
-            (double) rotationSeconds))
+            (double) rotationSeconds, box.seal(name, 2, standbyPassword)))
         .map(NamespaceStoreImpl::first)
         .recover(e -> e instanceof CaseTwinException ? caseTwin(name) : Future.failedFuture(e));
   }

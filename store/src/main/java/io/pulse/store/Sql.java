@@ -37,8 +37,8 @@ final class Sql {
    * others update it, so all of them read back the same passwords.
    */
   static final String CLAIM =
-      "WITH c AS (INSERT INTO namespaces (name, expires, contact, password_1, next_rotation) "
-          + "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) "
+      "WITH c AS (INSERT INTO namespaces (name, expires, contact, password_1, password_2, next_rotation) "
+          + "VALUES ($1, $2, $3, $4, $6, now() + make_interval(secs => $5)) "
           + "ON CONFLICT (name) DO UPDATE SET expires = EXCLUDED.expires, "
           + "contact = COALESCE(EXCLUDED.contact, namespaces.contact), updated = now() "
           // A namespace being removed is not renewed: no row comes back and the claim waits for the removal.

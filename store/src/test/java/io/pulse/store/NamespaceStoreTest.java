@@ -61,7 +61,7 @@ class NamespaceStoreTest {
   }
 
   private static NamespaceRecord provisioned(String name, long rotationSeconds) {
-    store.claim(name, EXPIRES, null, "pw-" + name, rotationSeconds).await();
+    store.claim(name, EXPIRES, null, "pw-" + name, "standby-" + name, rotationSeconds).await();
     return store.markProvisioned(name, "test").await();
   }
 
@@ -70,27 +70,30 @@ class NamespaceStoreTest {
     String name = TestEnv.unique("race");
     List<Future<NamespaceRecord>> claims = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      claims.add(store.claim(name, EXPIRES, null, "password-" + i, 3600));
+      claims.add(store.claim(name, EXPIRES, null, "password-" + i, "standby-" + i, 3600));
     }
     Future.all(claims).await();
     Set<String> passwords = claims.stream().map(c -> c.result().password(1)).collect(Collectors.toSet());
     assertEquals(1, passwords.size(), "every claim reads back the winner's password: " + passwords);
+    Set<String> standby = claims.stream().map(c -> c.result().password(2)).collect(Collectors.toSet());
+    assertEquals(1, standby.size(), "and the winner's standby password: " + standby);
   }
 
   @Test
   void aClaimRenewsExpiresAndKeepsTheContactWhenItGivesNone() {
     String name = TestEnv.unique("renew");
-    store.claim(name, EXPIRES, "a@example.com", "pw", 3600).await();
-    NamespaceRecord renewed = store.claim(name, "2041-01-01T00:00:00Z", null, "other", 3600).await();
+    store.claim(name, EXPIRES, "a@example.com", "pw", "sb", 3600).await();
+    NamespaceRecord renewed = store.claim(name, "2041-01-01T00:00:00Z", null, "other", "other-sb", 3600).await();
     assertEquals(Instant.parse("2041-01-01T00:00:00Z"), renewed.expires());
     assertEquals("a@example.com", renewed.contact());
     assertEquals("pw", renewed.password(1), "a renewal never changes the password");
+    assertEquals("sb", renewed.password(2), "nor the standby's");
   }
 
   @Test
   void aRecordIsInvisibleToReadersUntilProvisioned() {
     String name = TestEnv.unique("invisible");
-    store.claim(name, EXPIRES, null, "pw", 3600).await();
+    store.claim(name, EXPIRES, null, "pw", "sb", 3600).await();
     assertNull(store.find(name).await());
     assertTrue(store.list(1000, name.substring(0, name.length() - 1)).await().stream()
         .noneMatch(r -> r.name().equals(name)));
