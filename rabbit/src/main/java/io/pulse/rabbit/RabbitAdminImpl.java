@@ -92,7 +92,11 @@ final class RabbitAdminImpl implements RabbitAdmin {
       }
     }
     JsonObject body = new JsonObject().put("users", userDefinitions).put("permissions", permissionDefinitions);
-    return call(HttpMethod.POST, "/definitions", body, "import " + users.size() + " user(s)").mapEmpty();
+    // As with putUser: replicas importing one user at once can make RabbitMQ answer user_already_exists; the import
+    // is idempotent, so it is simply made again.
+    return Retry.onFailure(3, () -> call(HttpMethod.POST, "/definitions", body, "import " + users.size()
+            + " user(s) and their permissions on vhost " + vhost),
+        e -> String.valueOf(e.getMessage()).contains("already_exists")).mapEmpty();
   }
 
   @Override

@@ -48,6 +48,23 @@ final class Sql {
           + "h AS (" + coalesced("renewed", "c", "renewed AND provisioned") + ") "
           + "SELECT * FROM c";
 
+  /**
+   * {@link #CLAIM} for many namespaces in one statement (one commit): the claims that arrived together. Rows are taken
+   * in name order, so two such statements lock rows in the same order and cannot deadlock each other; a name given
+   * twice is never in one statement.
+   */
+  static final String CLAIM_MANY =
+      "WITH i AS (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], "
+          + "$6::float8[]) AS t(name, expires, contact, p1, p2, secs) ORDER BY name), "
+          + "c AS (INSERT INTO namespaces (name, expires, contact, password_1, password_2, next_rotation) "
+          + "SELECT name, expires, contact, p1, p2, now() + make_interval(secs => secs) FROM i "
+          + "ON CONFLICT (name) DO UPDATE SET expires = EXCLUDED.expires, "
+          + "contact = COALESCE(EXCLUDED.contact, namespaces.contact), updated = now() "
+          + "WHERE NOT namespaces.expiring "
+          + "RETURNING " + COLUMNS + ", xmax <> 0 AS renewed), "
+          + "h AS (" + coalesced("renewed", "c", "renewed AND provisioned") + ") "
+          + "SELECT * FROM c";
+
   /** The name unique index that refuses namespaces differing only in letter case. */
   static final String FOLDED_NAME_INDEX = "namespaces_name_folded";
 

@@ -76,7 +76,7 @@ public final class StoreVerticle extends VerticleBase {
           .connectingTo(options)
           .using(vertx)
           .build();
-      store = new NamespaceStoreImpl(vertx, pool, box);
+      store = new NamespaceStoreImpl(vertx, pool, box, config.database().poolSize());
       consumer = new ServiceBinder(vertx).setAddress(NamespaceStore.ADDRESS).registerLocal(NamespaceStore.class, store);
       statesConsumer = new ServiceBinder(vertx).setAddress(QueueStates.ADDRESS)
           .registerLocal(QueueStates.class, new QueueStatesImpl(store));

@@ -80,6 +80,38 @@ class NamespaceStoreTest {
   }
 
   @Test
+  void claimsArrivingTogetherEachGetTheirOwnRecordAndAnswer() {
+    String stem = TestEnv.unique("many");
+    provisioned(stem + "-renewed", 3600);
+    store.claim(stem + "-renewed", EXPIRES, "old@example.com", "x", "y", 3600).await();
+    store.claim(stem + "-twin", EXPIRES, null, "pw", "sb", 3600).await();
+    List<Future<NamespaceRecord>> claims = new ArrayList<>();
+    claims.add(store.claim(stem + "-renewed", "2041-01-01T00:00:00Z", null, "other", "other-sb", 3600));
+    for (int i = 0; i < 40; i++) {
+      claims.add(store.claim(stem + "-" + i, EXPIRES, i % 2 == 0 ? null : "c" + i + "@example.com", "pw-" + i,
+          "sb-" + i, 3600));
+    }
+    claims.add(store.claim((stem + "-TWIN").toUpperCase(), EXPIRES, null, "pw", "sb", 3600));
+    claims.add(store.claim(stem + "-0", EXPIRES, null, "pw-again", "sb-again", 3600));
+    Future.join(claims).otherwiseEmpty().await();
+
+    NamespaceRecord renewed = claims.get(0).result();
+    assertEquals(Instant.parse("2041-01-01T00:00:00Z"), renewed.expires());
+    assertEquals("old@example.com", renewed.contact());
+    assertEquals("pw-" + stem + "-renewed", renewed.password(1), "a renewal never changes the password");
+    for (int i = 0; i < 40; i++) {
+      NamespaceRecord record = claims.get(1 + i).result();
+      assertEquals(stem + "-" + i, record.name());
+      assertEquals("pw-" + i, record.password(1));
+      assertEquals("sb-" + i, record.password(2));
+      assertEquals(i % 2 == 0 ? null : "c" + i + "@example.com", record.contact());
+    }
+    ServiceException twin = (ServiceException) claims.get(41).cause();
+    assertEquals(409, twin.failureCode(), "a case twin among others is refused alone");
+    assertEquals("pw-0", claims.get(42).result().password(1), "a second claim of one name reads the first's record");
+  }
+
+  @Test
   void aClaimRenewsExpiresAndKeepsTheContactWhenItGivesNone() {
     String name = TestEnv.unique("renew");
     store.claim(name, EXPIRES, "a@example.com", "pw", "sb", 3600).await();
