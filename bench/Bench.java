@@ -192,7 +192,33 @@ public final class Bench {
       String ns = "c" + round + "-" + i;
       calls.add(k -> claim(ns, new JsonObject()));
     }
-    return timed(calls, IN_FLIGHT);
+    Map<String, double[]> before = rabbitCalls();
+    double seconds = timed(calls, IN_FLIGHT);
+    Map<String, double[]> after = rabbitCalls();
+    StringBuilder counted = new StringBuilder();
+    after.forEach((method, now) -> {
+      double[] was = before.getOrDefault(method, new double[2]);
+      double count = now[0] - was[0];
+      if (count > 0) {
+        counted.append(String.format(Locale.ROOT, " %s %.2f/claim (mean %.1f ms);", method, count / n,
+            1000 * (now[1] - was[1]) / count));
+      }
+    });
+    System.out.println("  service round " + round + ": management calls" + counted);
+    return seconds;
+  }
+
+  /** The service's management calls so far, by method: {count, seconds}. */
+  static Map<String, double[]> rabbitCalls() {
+    Map<String, double[]> calls = new HashMap<>();
+    HttpResponse<Buffer> r = http.get(port, HOST, "/metrics").send().await();
+    Matcher m = Pattern.compile("^pulse_rabbit_api_seconds_(count|sum)\\{[^}]*method=\"([A-Z]+)\"[^}]*} ([0-9.eE+-]+)$",
+        Pattern.MULTILINE).matcher(r.bodyAsString());
+    while (m.find()) {
+      double[] c = calls.computeIfAbsent(m.group(2), k -> new double[2]);
+      c[m.group(1).equals("count") ? 0 : 1] += Double.parseDouble(m.group(3));
+    }
+    return calls;
   }
 
   // --- reclaims -------------------------------------------------------------------------------------------
@@ -416,6 +442,8 @@ public final class Bench {
     builder.environment().put("PULSE_ROTATION_INTERVAL", "1h");
     builder.environment().put("PULSE_MAINTENANCE_INTERVAL", "1s");
     builder.environment().put("PULSE_MONITOR_INTERVAL", "3s");
+    // The per-caller limit on first claims guards against abuse; the bench is one caller making thousands.
+    builder.environment().put("PULSE_FIRST_CLAIMS_PER_SECOND", "100000");
     long launched = System.nanoTime();
     service = builder.start();
     for (int i = 0; ; i++) {

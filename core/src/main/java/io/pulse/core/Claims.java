@@ -8,7 +8,6 @@ import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.store.api.NamespaceRecord;
 import io.pulse.store.api.NamespaceStore;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
@@ -34,7 +33,6 @@ final class Claims {
   private final NamespaceStore store;
   private final RabbitAdmin rabbit;
   private final Credentials credentials;
-  private final UserImports imports;
   /** Provisionings in flight on this instance, so concurrent claims of one new namespace share one. */
   private final Map<String, Future<NamespaceRecord>> provisioning = new HashMap<>();
 
@@ -44,7 +42,6 @@ final class Claims {
     this.store = store;
     this.rabbit = rabbit;
     this.credentials = new Credentials(config.rabbit().amqpUrl());
-    this.imports = new UserImports(rabbit, config.rabbit().vhost(), naming.userTags());
   }
 
   /** What a claim answers, and whether it made the namespace (a first claim, or the end of a half-done one). */
@@ -61,7 +58,7 @@ final class Claims {
     Validation.Claim claim = Validation.claim(payload, Instant.now(), config.lifecycle().claimDuration(),
         config.lifecycle().maxClaimDuration());
     return store.claim(namespace, claim.expires().toString(), claim.contact(), Credentials.newPassword(),
-            Credentials.newPassword(), config.lifecycle().rotationInterval().toSeconds())
+            config.lifecycle().rotationInterval().toSeconds())
         .compose(record -> record.provisioned()
             ? Future.succeededFuture(new Claimed(answer(record), false))
             : provision(record, by).map(made -> new Claimed(answer(made), true)));
@@ -69,10 +66,8 @@ final class Claims {
 
   /**
    * Checks that neither user name is taken by a user the service did not make (else the claim is refused and leaves
-   * nothing behind), makes both users and their permissions (in one import, with other claims arriving at the same
-   * time: {@link UserImports}), then marks the record provisioned. The standby user's password is handed out only once
-   * a rotation makes it active; making it now leaves rotations a password change each. Other replicas repeat the same
-   * idempotent calls.
+   * nothing behind), makes the active user and its permissions, then marks the record provisioned; the standby user
+   * is made at the first rotation, when it is first needed. Other replicas repeat the same idempotent calls.
    */
   private Future<NamespaceRecord> provision(NamespaceRecord record, String by) {
     String name = record.name();
@@ -81,15 +76,9 @@ final class Claims {
       return inFlight;
     }
     String user = naming.username(name, record.activeUser());
-    JsonObject permissions = naming.permissions(name);
-    JsonArray users = new JsonArray();
-    for (int n = 1; n <= 2; n++) {
-      if (record.hasUser(n)) {
-        users.add(UserImports.user(naming.username(name, n), record.password(n), permissions));
-      }
-    }
     Future<NamespaceRecord> done = namesFree(record)
-        .compose(v -> imports.put(users))
+        .compose(v -> rabbit.putUser(user, record.password(record.activeUser()), naming.userTags()))
+        .compose(v -> rabbit.putPermissions(config.rabbit().vhost(), user, naming.permissions(name)))
         .compose(v -> store.markProvisioned(name, by))
         .onSuccess(r -> log.info("Namespace {} created: user {} on vhost {}", name, user, config.rabbit().vhost()))
         .onFailure(e -> log.warn("Namespace {} not yet created; the next claim retries: {}", name, e.getMessage()));

@@ -3,13 +3,11 @@ package io.pulse.core;
 import static io.pulse.core.CoreFixture.failure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.core.fakes.FakeRabbit;
 import io.pulse.store.api.NamespaceRecord;
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
 
@@ -17,7 +15,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
@@ -33,16 +30,10 @@ class ClaimsTest {
   }
 
   @Test
-  void aFirstClaimMakesBothUsersAndTheirPermissionsInOneImportThenShowsTheNamespace() {
+  void aFirstClaimMakesTheActiveUserAndItsPermissionsThenShowsTheNamespace() {
     JsonObject answer = f.core.claimNamespace("team", new JsonObject().put("contact", "a@example.com")).await();
 
-    assertEquals(List.of("import 2"), f.rabbit.calls("import"));
-    assertEquals(List.of("putUser u-team-1", "putPermissions u-team-1", "putUser u-team-2",
-        "putPermissions u-team-2"), f.rabbit.calls("put"));
-    assertEquals(f.config.naming().permissions("team"), f.rabbit.permissions.get("/ u-team-2"));
-    assertEquals(f.store.record("team").password(2), f.rabbit.users.get("u-team-2").password(),
-        "the standby has its own password, handed out only when a rotation makes it active");
-    assertNotEquals(f.store.record("team").password(1), f.store.record("team").password(2));
+    assertEquals(List.of("putUser u-team-1", "putPermissions u-team-1"), f.rabbit.calls("put"));
     assertTrue(f.rabbit.users.get("u-team-1").tags().contains("pulse-managed"), "the service marks what it makes");
     NamespaceRecord record = f.store.record("team");
     assertTrue(record.provisioned());
@@ -54,45 +45,6 @@ class ClaimsTest {
     assertEquals(record.nextRotation().plus(Duration.ofMinutes(30)).truncatedTo(ChronoUnit.MILLIS),
         Instant.parse(answer.getString("reclaimAt")), "reclaimAt is the next rotation plus half an interval");
     assertEquals("team", f.core.namespace("team").await().getString("namespace"));
-  }
-
-  @Test
-  void firstClaimsArrivingTogetherShareImportsAndALoneClaimGoesAtOnce() {
-    f.rabbit.holdImports();
-    List<Future<JsonObject>> claims = new ArrayList<>();
-    for (int i = 0; i < 10; i++) {
-      claims.add(f.core.claimNamespace("team" + i, null));
-    }
-    // Two imports went out at once (one claim each); the other eight wait for one of them and then go together.
-    assertEquals(List.of("import 2", "import 2"), f.rabbit.calls("import"));
-    f.rabbit.releaseImports();
-    Future.all(claims).await();
-    assertEquals(List.of("import 2", "import 2", "import 16"), f.rabbit.calls("import"));
-    for (int i = 0; i < 10; i++) {
-      assertEquals(f.store.record("team" + i).password(1), f.rabbit.users.get("u-team" + i + "-1").password());
-      assertTrue(f.store.record("team" + i).provisioned());
-    }
-    f.rabbit.calls.clear();
-    f.core.claimNamespace("alone", null).await();
-    assertEquals(List.of("import 2"), f.rabbit.calls("import"), "a lone claim waits for nobody");
-  }
-
-  @Test
-  void aFailedImportIsRetriedClaimByClaimSoOneBadClaimFailsAlone() {
-    f.rabbit.holdImports();
-    List<Future<JsonObject>> claims = new ArrayList<>();
-    for (String ns : List.of("a", "b", "c", "bad", "d")) {
-      claims.add(f.core.claimNamespace(ns, null));
-    }
-    f.rabbit.failWhen(call -> call.equals("putUser u-bad-1"));
-    f.rabbit.releaseImports();
-    Future.join(claims).otherwiseEmpty().await();
-
-    assertTrue(claims.get(3).failed());
-    for (int i : List.of(0, 1, 2, 4)) {
-      assertTrue(claims.get(i).succeeded(), "claim " + i + ": " + claims.get(i).cause());
-    }
-    assertFalse(f.store.record("bad").provisioned());
   }
 
   @Test
@@ -111,7 +63,7 @@ class ClaimsTest {
 
   @Test
   void aBrokerFailureHalfWayLeavesAnInvisibleRecordThatTheNextClaimFinishes() {
-    f.rabbit.failWhen(call -> call.startsWith("putPermissions u-team-2"));
+    f.rabbit.failWhen(call -> call.startsWith("putPermissions"));
     failure(f.core.claimNamespace("team", null), "ServiceUnavailable");
     assertFalse(f.store.record("team").provisioned());
     failure(f.core.namespace("team"), "ResourceNotFound");

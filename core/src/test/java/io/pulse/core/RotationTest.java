@@ -8,7 +8,6 @@ import io.pulse.core.fakes.FakeRabbit;
 import io.pulse.store.api.NamespaceRecord;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
@@ -28,38 +27,21 @@ class RotationTest {
   }
 
   @Test
-  void theFirstRotationGivesTheStandbyMadeAtTheClaimAFreshPasswordAndHandsItOut() {
+  void theFirstRotationMakesTheStandbyUserWithItsPermissionsAndHandsItOut() {
     f.core.claimNamespace("team", null).await();
     String first = f.store.record("team").password(1);
-    String standbyAtClaim = f.store.record("team").password(2);
     makeDue();
     f.rabbit.calls.clear();
 
     assertEquals(1, f.rotation().rotateDue().await());
 
-    assertEquals(List.of("putUser u-team-2"), f.rabbit.calls("put"), "a password change: permissions stand");
-    assertNotEquals(standbyAtClaim, f.store.record("team").password(2));
+    assertEquals(List.of("putUser u-team-2", "putPermissions u-team-2"), f.rabbit.calls("put"));
     NamespaceRecord record = f.store.record("team");
     assertEquals(2, record.activeUser());
     assertEquals(1, record.rotations());
     assertEquals(first, record.password(1), "the old password works until the next rotation");
     assertEquals(record.password(2), f.rabbit.users.get("u-team-2").password());
     assertTrue(f.core.claimNamespace("team", null).await().getString("connectionString").contains("u-team-2:"));
-  }
-
-  @Test
-  void aStandbyNotYetMadeByAnOlderVersionIsMadeWithItsPermissionsAtItsFirstRotation() {
-    Instant now = f.store.now;
-    f.store.put(new NamespaceRecord("old", now, now.plusSeconds(86_400), null, 1, "pw", null, now.plusSeconds(60),
-        true, false, 0, true));
-    f.rabbit.users.put("u-old-1", new FakeRabbit.User("u-old-1", "pw", List.of("pulse-managed")));
-    makeDue();
-
-    assertEquals(1, f.rotation().rotateDue().await());
-
-    assertEquals(List.of("putUser u-old-2", "putPermissions u-old-2"), f.rabbit.calls("put"));
-    assertEquals(f.store.record("old").password(2), f.rabbit.users.get("u-old-2").password());
-    assertEquals(2, f.store.record("old").activeUser());
   }
 
   @Test
@@ -80,6 +62,7 @@ class RotationTest {
       NamespaceRecord record = f.store.record("team" + i);
       assertEquals(2, record.activeUser());
       assertEquals(record.password(2), f.rabbit.users.get("u-team" + i + "-2").password());
+      assertEquals(f.config.naming().permissions("team" + i), f.rabbit.permissions.get("/ u-team" + i + "-2"));
     }
   }
 
@@ -126,7 +109,7 @@ class RotationTest {
   void aBrokerFailureRecordsNothingAndGivesTheLeaseBack() {
     f.core.claimNamespace("team", null).await();
     makeDue();
-    f.rabbit.failWhen(call -> call.startsWith("putUser"));
+    f.rabbit.failWhen(call -> call.startsWith("putPermissions"));
 
     assertEquals(0, f.rotation().rotateDue().await());
 
@@ -141,7 +124,7 @@ class RotationTest {
     makeDue();
     // Another holder takes the row over between the broker call and the record (the first lease lapsed).
     f.rabbit.failWhen(call -> {
-      if (call.startsWith("putUser")) {
+      if (call.startsWith("putPermissions")) {
         f.store.rows.get("team").leaseToken = "someone-else";
       }
       return false;
@@ -150,7 +133,6 @@ class RotationTest {
     assertEquals(0, f.rotation().rotateDue().await());
 
     assertEquals(0, f.store.record("team").rotations());
-    assertEquals(f.store.record("team").password(2), f.rabbit.users.get("u-team-2").password(),
-        "the standby gets back the password the database holds");
+    assertTrue(f.rabbit.calls.contains("deleteUser u-team-2"), "the standby the database does not know is removed");
   }
 }

@@ -81,34 +81,34 @@ final class NamespaceStoreImpl implements NamespaceStore {
 
   @Override
   public Future<NamespaceRecord> claim(String name, String expires, String contact, String password,
-      String standbyPassword, long rotationSeconds) {
+      long rotationSeconds) {
     // A claim of a namespace that is being removed waits for the removal to finish (the row disappears and the claim
     // creates it anew); after a few seconds it gives up with 503, which callers retry.
     return Retry.polling(vertx, CLAIM_ATTEMPTS, CLAIM_RETRY_MS,
-            () -> claimRow(name, expires, contact, password, standbyPassword, rotationSeconds), record -> record != null)
+            () -> claimRow(name, expires, contact, password, rotationSeconds), record -> record != null)
         .compose(record -> record != null ? Future.succeededFuture(record)
             : PulseError.SERVICE_UNAVAILABLE.fail("Namespace '" + name + "' is being removed; claim it again shortly"));
   }
 
 
   private Future<NamespaceRecord> claimRow(String name, String expires, String contact, String password,
-      String standbyPassword, long rotationSeconds) {
+      long rotationSeconds) {
     OffsetDateTime expiresAt;
     try {
       expiresAt = OffsetDateTime.parse(expires);
     } catch (DateTimeParseException | NullPointerException e) {
       return PulseError.INPUT_VALIDATION.fail("expires must be an ISO 8601 date-time");
     }
-    if (password == null || password.isEmpty() || standbyPassword == null || standbyPassword.isEmpty()) {
-      return PulseError.INPUT_VALIDATION.fail("a new namespace needs a password for each of its users");
+    if (password == null || password.isEmpty()) {
+      return PulseError.INPUT_VALIDATION.fail("a new namespace needs a password");
     }
-    return claims.claim(new ClaimRow(name, expiresAt, contact, box.seal(name, 1, password),
-            box.seal(name, 2, standbyPassword), (double) rotationSeconds, Promise.promise()))
+    return claims.claim(new ClaimRow(name, expiresAt, contact, box.seal(name, 1, password), (double) rotationSeconds,
+            Promise.promise()))
         .recover(e -> e instanceof CaseTwinException ? caseTwin(name) : Future.failedFuture(e));
   }
 
   /** One claim's statement, waiting to be run alone or with others. */
-  private record ClaimRow(String name, OffsetDateTime expires, String contact, String password1, String password2,
+  private record ClaimRow(String name, OffsetDateTime expires, String contact, String password,
       double rotationSeconds, Promise<NamespaceRecord> done) {
   }
 
@@ -163,19 +163,17 @@ final class NamespaceStoreImpl implements NamespaceStore {
       String[] names = new String[n];
       OffsetDateTime[] expires = new OffsetDateTime[n];
       String[] contacts = new String[n];
-      String[] passwords1 = new String[n];
-      String[] passwords2 = new String[n];
+      String[] passwords = new String[n];
       Double[] seconds = new Double[n];
       for (int i = 0; i < n; i++) {
         ClaimRow row = batch.get(i);
         names[i] = row.name();
         expires[i] = row.expires();
         contacts[i] = row.contact();
-        passwords1[i] = row.password1();
-        passwords2[i] = row.password2();
+        passwords[i] = row.password();
         seconds[i] = row.rotationSeconds();
       }
-      return query(Sql.CLAIM_MANY, Tuple.of(names, expires, contacts, passwords1, passwords2, seconds))
+      return query(Sql.CLAIM_MANY, Tuple.of(names, expires, contacts, passwords, seconds))
           .transform(ar -> {
             if (ar.failed()) {
               return Future.join(batch.stream().map(this::alone).toList()).<Void>mapEmpty().otherwiseEmpty();
@@ -192,8 +190,8 @@ final class NamespaceStoreImpl implements NamespaceStore {
     }
 
     private Future<Void> alone(ClaimRow row) {
-      return records(Sql.CLAIM, Tuple.of(row.name(), row.expires(), row.contact(), row.password1(),
-              row.rotationSeconds(), row.password2()))
+      return records(Sql.CLAIM, Tuple.of(row.name(), row.expires(), row.contact(), row.password(),
+              row.rotationSeconds()))
           .map(NamespaceStoreImpl::first)
           .onComplete(row.done())
           .<Void>mapEmpty()

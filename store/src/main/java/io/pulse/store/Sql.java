@@ -37,8 +37,8 @@ final class Sql {
    * others update it, so all of them read back the same passwords.
    */
   static final String CLAIM =
-      "WITH c AS (INSERT INTO namespaces (name, expires, contact, password_1, password_2, next_rotation) "
-          + "VALUES ($1, $2, $3, $4, $6, now() + make_interval(secs => $5)) "
+      "WITH c AS (INSERT INTO namespaces (name, expires, contact, password_1, next_rotation) "
+          + "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) "
           + "ON CONFLICT (name) DO UPDATE SET expires = EXCLUDED.expires, "
           + "contact = COALESCE(EXCLUDED.contact, namespaces.contact), updated = now() "
           // A namespace being removed is not renewed: no row comes back and the claim waits for the removal.
@@ -54,10 +54,10 @@ final class Sql {
    * twice is never in one statement.
    */
   static final String CLAIM_MANY =
-      "WITH i AS (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], "
-          + "$6::float8[]) AS t(name, expires, contact, p1, p2, secs) ORDER BY name), "
-          + "c AS (INSERT INTO namespaces (name, expires, contact, password_1, password_2, next_rotation) "
-          + "SELECT name, expires, contact, p1, p2, now() + make_interval(secs => secs) FROM i "
+      "WITH i AS (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::float8[]) "
+          + "AS t(name, expires, contact, p1, secs) ORDER BY name), "
+          + "c AS (INSERT INTO namespaces (name, expires, contact, password_1, next_rotation) "
+          + "SELECT name, expires, contact, p1, now() + make_interval(secs => secs) FROM i "
           + "ON CONFLICT (name) DO UPDATE SET expires = EXCLUDED.expires, "
           + "contact = COALESCE(EXCLUDED.contact, namespaces.contact), updated = now() "
           + "WHERE NOT namespaces.expiring "

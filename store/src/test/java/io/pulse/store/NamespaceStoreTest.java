@@ -61,7 +61,7 @@ class NamespaceStoreTest {
   }
 
   private static NamespaceRecord provisioned(String name, long rotationSeconds) {
-    store.claim(name, EXPIRES, null, "pw-" + name, "standby-" + name, rotationSeconds).await();
+    store.claim(name, EXPIRES, null, "pw-" + name, rotationSeconds).await();
     return store.markProvisioned(name, "test").await();
   }
 
@@ -70,29 +70,27 @@ class NamespaceStoreTest {
     String name = TestEnv.unique("race");
     List<Future<NamespaceRecord>> claims = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      claims.add(store.claim(name, EXPIRES, null, "password-" + i, "standby-" + i, 3600));
+      claims.add(store.claim(name, EXPIRES, null, "password-" + i, 3600));
     }
     Future.all(claims).await();
     Set<String> passwords = claims.stream().map(c -> c.result().password(1)).collect(Collectors.toSet());
     assertEquals(1, passwords.size(), "every claim reads back the winner's password: " + passwords);
-    Set<String> standby = claims.stream().map(c -> c.result().password(2)).collect(Collectors.toSet());
-    assertEquals(1, standby.size(), "and the winner's standby password: " + standby);
   }
 
   @Test
   void claimsArrivingTogetherEachGetTheirOwnRecordAndAnswer() {
     String stem = TestEnv.unique("many");
     provisioned(stem + "-renewed", 3600);
-    store.claim(stem + "-renewed", EXPIRES, "old@example.com", "x", "y", 3600).await();
-    store.claim(stem + "-twin", EXPIRES, null, "pw", "sb", 3600).await();
+    store.claim(stem + "-renewed", EXPIRES, "old@example.com", "x", 3600).await();
+    store.claim(stem + "-twin", EXPIRES, null, "pw", 3600).await();
     List<Future<NamespaceRecord>> claims = new ArrayList<>();
-    claims.add(store.claim(stem + "-renewed", "2041-01-01T00:00:00Z", null, "other", "other-sb", 3600));
+    claims.add(store.claim(stem + "-renewed", "2041-01-01T00:00:00Z", null, "other", 3600));
     for (int i = 0; i < 40; i++) {
       claims.add(store.claim(stem + "-" + i, EXPIRES, i % 2 == 0 ? null : "c" + i + "@example.com", "pw-" + i,
-          "sb-" + i, 3600));
+          3600));
     }
-    claims.add(store.claim((stem + "-TWIN").toUpperCase(), EXPIRES, null, "pw", "sb", 3600));
-    claims.add(store.claim(stem + "-0", EXPIRES, null, "pw-again", "sb-again", 3600));
+    claims.add(store.claim((stem + "-TWIN").toUpperCase(), EXPIRES, null, "pw", 3600));
+    claims.add(store.claim(stem + "-0", EXPIRES, null, "pw-again", 3600));
     Future.join(claims).otherwiseEmpty().await();
 
     NamespaceRecord renewed = claims.get(0).result();
@@ -103,7 +101,6 @@ class NamespaceStoreTest {
       NamespaceRecord record = claims.get(1 + i).result();
       assertEquals(stem + "-" + i, record.name());
       assertEquals("pw-" + i, record.password(1));
-      assertEquals("sb-" + i, record.password(2));
       assertEquals(i % 2 == 0 ? null : "c" + i + "@example.com", record.contact());
     }
     ServiceException twin = (ServiceException) claims.get(41).cause();
@@ -114,18 +111,17 @@ class NamespaceStoreTest {
   @Test
   void aClaimRenewsExpiresAndKeepsTheContactWhenItGivesNone() {
     String name = TestEnv.unique("renew");
-    store.claim(name, EXPIRES, "a@example.com", "pw", "sb", 3600).await();
-    NamespaceRecord renewed = store.claim(name, "2041-01-01T00:00:00Z", null, "other", "other-sb", 3600).await();
+    store.claim(name, EXPIRES, "a@example.com", "pw", 3600).await();
+    NamespaceRecord renewed = store.claim(name, "2041-01-01T00:00:00Z", null, "other", 3600).await();
     assertEquals(Instant.parse("2041-01-01T00:00:00Z"), renewed.expires());
     assertEquals("a@example.com", renewed.contact());
     assertEquals("pw", renewed.password(1), "a renewal never changes the password");
-    assertEquals("sb", renewed.password(2), "nor the standby's");
   }
 
   @Test
   void aRecordIsInvisibleToReadersUntilProvisioned() {
     String name = TestEnv.unique("invisible");
-    store.claim(name, EXPIRES, null, "pw", "sb", 3600).await();
+    store.claim(name, EXPIRES, null, "pw", 3600).await();
     assertNull(store.find(name).await());
     assertTrue(store.list(1000, name.substring(0, name.length() - 1)).await().stream()
         .noneMatch(r -> r.name().equals(name)));

@@ -3,7 +3,6 @@ package io.pulse.core.fakes;
 import io.pulse.client.PulseError;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -43,8 +42,7 @@ public final class FakeRabbit implements RabbitAdmin {
   public final Map<String, String> closed = new LinkedHashMap<>();
   public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
   private Predicate<String> failing = call -> false;
-  private boolean holding;
-  private final List<Runnable> held = new ArrayList<>();
+
 
   /** From now on, calls whose record ({@code "<method> <target>"}) matches fail with 503. */
   public FakeRabbit failWhen(Predicate<String> calls) {
@@ -108,39 +106,15 @@ public final class FakeRabbit implements RabbitAdmin {
     if (parts.stream().anyMatch(failing)) {
       return PulseError.SERVICE_UNAVAILABLE.fail("RabbitMQ management API is unreachable (fake: import)");
     }
-    Runnable effect = () -> {
-      for (int i = 0; i < batch.size(); i++) {
-        JsonObject user = batch.getJsonObject(i);
-        String name = user.getString("name");
-        users.put(name, new User(name, user.getString("password"), tags == null ? List.of() : List.copyOf(tags)));
-        if (user.getJsonObject("permissions") != null) {
-          permissions.put(vhost + " " + name, user.getJsonObject("permissions").copy());
-        }
+    for (int i = 0; i < batch.size(); i++) {
+      JsonObject user = batch.getJsonObject(i);
+      String name = user.getString("name");
+      users.put(name, new User(name, user.getString("password"), tags == null ? List.of() : List.copyOf(tags)));
+      if (user.getJsonObject("permissions") != null) {
+        permissions.put(vhost + " " + name, user.getJsonObject("permissions").copy());
       }
-    };
-    if (holding) {
-      Promise<Void> done = Promise.promise();
-      held.add(() -> {
-        effect.run();
-        done.complete();
-      });
-      return done.future();
     }
-    effect.run();
     return Future.succeededFuture();
-  }
-
-  /** From now on imports are held (under way, unanswered) until {@link #releaseImports}. */
-  public void holdImports() {
-    holding = true;
-  }
-
-  /** Answers the held imports, in order; imports from now on are answered at once. */
-  public void releaseImports() {
-    holding = false;
-    List<Runnable> answers = new ArrayList<>(held);
-    held.clear();
-    answers.forEach(Runnable::run);
   }
 
   @Override

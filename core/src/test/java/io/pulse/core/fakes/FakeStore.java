@@ -74,7 +74,7 @@ public final class FakeStore implements NamespaceStore {
 
   @Override
   public Future<NamespaceRecord> claim(String name, String expires, String contact, String password,
-      String standbyPassword, long rotationSeconds) {
+      long rotationSeconds) {
     return call("claim", () -> {
       Instant until = OffsetDateTime.parse(expires).toInstant();
       Row row = rows.get(name);
@@ -82,7 +82,7 @@ public final class FakeStore implements NamespaceStore {
         return PulseError.REQUEST_CONFLICT.fail("Namespace '" + name + "' differs only in letter case from another");
       }
       if (row == null) {
-        row = new Row(new NamespaceRecord(name, now, until, contact, 1, password, standbyPassword,
+        row = new Row(new NamespaceRecord(name, now, until, contact, 1, password, null,
             now.plusSeconds(rotationSeconds), false, false, 0));
         rows.put(name, row);
         return Future.succeededFuture(row.record);

@@ -28,13 +28,11 @@ public interface NamespaceStore {
   /**
    * Creates the record of a namespace, or updates {@code expires} (and {@code contact}, when given) of an existing
    * one, and answers the record as it now stands. A new record gets user 1 active with {@code password}, user 2 on
-   * standby with {@code standbyPassword} (handed out only once a rotation makes it active), and its first rotation one
-   * {@code rotationSeconds} from now. Concurrent calls for one
+   * standby without a password, and its first rotation one {@code rotationSeconds} from now. Concurrent calls for one
    * name yield one record and the same passwords. A name differing only in letter case from an existing namespace
    * fails with RequestConflict.
    */
-  Future<NamespaceRecord> claim(String name, String expires, String contact, String password, String standbyPassword,
-      long rotationSeconds);
+  Future<NamespaceRecord> claim(String name, String expires, String contact, String password, long rotationSeconds);
 
   /** Deletes the record of a first claim that could not go on; a provisioned record is left alone. */
   Future<Void> forgetUnprovisioned(String name);
