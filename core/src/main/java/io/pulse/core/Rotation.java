@@ -67,7 +67,8 @@ final class Rotation {
    * under the lease.
    */
   private Future<Integer> rotate(List<NamespaceRecord> chunk, String token) {
-    return Lanes.map(chunk, Lanes.IN_FLIGHT, record -> rabbit.getUser(standbyName(record))).compose(current -> {
+    List<String> standbyNames = chunk.stream().map(this::standbyName).toList();
+    return rabbit.findUsers(standbyNames).compose(current -> {
       List<NamespaceRecord> rotating = new ArrayList<>();
       List<String> passwords = new ArrayList<>();
       JsonArray users = new JsonArray();
@@ -76,7 +77,7 @@ final class Rotation {
         NamespaceRecord record = chunk.get(i);
         int standby = record.standbyUser();
         String user = standbyName(record);
-        JsonObject found = current.get(i);
+        JsonObject found = current.getJsonObject(user);
         if (found != null && !naming.isOwnUser(found, !record.usersMarked() && record.hasUser(standby))) {
           log.warn("Rotation of {} failed; a later sweep retries: RabbitMQ user {} exists and was not made by this"
               + " service; the namespace cannot rotate until the broker's operator removes that user", record.name(),

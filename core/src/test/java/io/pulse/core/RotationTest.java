@@ -57,7 +57,8 @@ class RotationTest {
 
     assertEquals(List.of("import " + Rotation.CHUNK, "import " + Rotation.CHUNK, "import 7"),
         f.rabbit.calls("import"));
-    assertEquals(n, f.rabbit.calls("getUser").size(), "each standby's owner is checked");
+    assertEquals(List.of("findUsers " + Rotation.CHUNK, "findUsers " + Rotation.CHUNK, "findUsers 7"),
+        f.rabbit.calls("findUsers"), "each standby's owner is checked, a chunk at a time");
     for (int i = 0; i < n; i++) {
       NamespaceRecord record = f.store.record("team" + i);
       assertEquals(2, record.activeUser());

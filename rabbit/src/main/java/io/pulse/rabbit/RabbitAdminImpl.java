@@ -38,6 +38,10 @@ final class RabbitAdminImpl implements RabbitAdmin {
   private final String authorization;
   private final long timeoutMillis;
   CallMetrics metrics = CallMetrics.NONE;
+  /** A listing of all users costs the broker about as much as this many single reads. */
+  private static final int LISTING_USERS_PER_NAME = 20;
+  /** How many users the broker held at the last listing; until one is made, a listing is assumed cheap. */
+  long knownUsers;
 
   RabbitAdminImpl(WebClient client, URI api, String user, String password, long timeoutMillis) {
     this.client = client;
@@ -63,6 +67,45 @@ final class RabbitAdminImpl implements RabbitAdmin {
     // provisioning the same namespace); the PUT is idempotent, so it is simply made again.
     return Retry.onFailure(3, () -> call(HttpMethod.PUT, "/users/" + encode(name), body, "put user " + name),
         e -> String.valueOf(e.getMessage()).contains("already_exists")).mapEmpty();
+  }
+
+  @Override
+  public Future<Boolean> createUser(String name, String password, List<String> tags) {
+    JsonObject body = new JsonObject().put("tags", String.join(",", tags == null ? List.of() : tags));
+    if (password == null) {
+      body.put("password_hash", "");
+    } else {
+      body.put("password", password);
+    }
+    return call(HttpMethod.PUT, "/users/" + encode(name), body, "create user " + name,
+        request -> request.putHeader("If-None-Match", "*"), 412).map(response -> response.statusCode() != 412);
+  }
+
+  @Override
+  public Future<JsonObject> findUsers(List<String> names) {
+    if (names.isEmpty()) {
+      return Future.succeededFuture(new JsonObject());
+    }
+    if ((long) names.size() * LISTING_USERS_PER_NAME < knownUsers) {
+      List<Future<JsonObject>> found = new ArrayList<>();
+      names.forEach(name -> found.add(getUser(name)));
+      return Future.all(found).map(all -> {
+        JsonObject byName = new JsonObject();
+        for (int i = 0; i < names.size(); i++) {
+          JsonObject user = all.resultAt(i);
+          if (user != null) {
+            byName.put(names.get(i), user);
+          }
+        }
+        return byName;
+      });
+    }
+    java.util.Set<String> wanted = new java.util.HashSet<>(names);
+    return call(HttpMethod.GET, "/users?columns=name,tags", null, "list users").map(response -> {
+      JsonObject byName = new JsonObject();
+      knownUsers = UserListing.read(response.body(), wanted, byName);
+      return byName;
+    });
   }
 
   @Override

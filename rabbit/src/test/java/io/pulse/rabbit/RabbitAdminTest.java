@@ -22,6 +22,7 @@ import io.vertx.serviceproxy.ServiceException;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterAll;
@@ -153,6 +154,40 @@ class RabbitAdminTest {
     assertEquals("", admin.getUser(standby).await().getString("password_hash"), "nobody can log in as it");
     assertEquals("^bulk/", admin.getPermissions(vhost, standby).await().getString("read"));
     admin.putUsers(vhost, new JsonArray(), List.of()).await();
+  }
+
+  @Test
+  void createUserMakesOnlyAUserThatIsNotThereAndLeavesAnExistingOneAlone() throws Exception {
+    String user = prefix + "create";
+    assertTrue(admin.createUser(user, "first-password", List.of("pulse-managed")).await());
+    assertFalse(admin.createUser(user, "second-password", List.of("administrator")).await());
+    assertEquals(new JsonArray().add("pulse-managed"), admin.getUser(user).await().getJsonArray("tags"));
+    admin.putPermissions(vhost, user, new JsonObject().put("configure", "").put("write", "").put("read", "")).await();
+    try (Connection c = connect(user, "first-password")) {
+      assertTrue(c.isOpen(), "the refused create changed nothing");
+    }
+  }
+
+  @Test
+  void findUsersAnswersTheUsersThatExistByListingOrOneByOne() {
+    String mine = prefix + "find-mine";
+    String plain = prefix + "find-plain";
+    admin.putUser(mine, "p", List.of("pulse-managed", "monitoring")).await();
+    admin.putUser(plain, "p", List.of()).await();
+    List<String> names = List.of(mine, plain, prefix + "find-absent");
+    RabbitAdminImpl direct = new RabbitAdminImpl(client, java.net.URI.create(TestEnv.managementApi()),
+        TestEnv.ADMIN_USER, TestEnv.ADMIN_PASSWORD, 5000);
+    for (long knownUsers : List.of(0L, Long.MAX_VALUE)) {
+      direct.knownUsers = knownUsers;
+      JsonObject found = direct.findUsers(names).await();
+      assertEquals(Set.of(mine, plain), found.fieldNames(), "known users " + knownUsers);
+      assertEquals(new JsonArray().add("pulse-managed").add("monitoring"),
+          found.getJsonObject(mine).getJsonArray("tags"));
+      assertEquals(new JsonArray(), found.getJsonObject(plain).getJsonArray("tags"));
+    }
+    direct.knownUsers = 0;
+    direct.findUsers(List.of(mine)).await();
+    assertTrue(direct.knownUsers >= 2, "a listing counts the broker's users: " + direct.knownUsers);
   }
 
   @Test

@@ -86,6 +86,31 @@ public final class FakeRabbit implements RabbitAdmin {
     });
   }
 
+  @Override
+  public Future<Boolean> createUser(String name, String password, List<String> tags) {
+    return call("createUser " + name, () -> {
+      if (users.containsKey(name)) {
+        return false;
+      }
+      users.put(name, new User(name, password, tags == null ? List.of() : List.copyOf(tags)));
+      return true;
+    });
+  }
+
+  /** Recorded as {@code "findUsers <n>"}: one call, as the listing it stands for. */
+  @Override
+  public Future<JsonObject> findUsers(List<String> names) {
+    return call("findUsers " + names.size(), () -> {
+      JsonObject found = new JsonObject();
+      names.forEach(name -> {
+        if (users.containsKey(name)) {
+          found.put(name, userJson(users.get(name)));
+        }
+      });
+      return found;
+    });
+  }
+
   /**
    * One call for all, recorded as {@code "import <n>"}, that applies every user and permission or none: it fails (503)
    * when a {@code "putUser <name>"} or {@code "putPermissions <name>"} it stands for matches {@link #failWhen}.

@@ -35,6 +35,19 @@ public interface RabbitAdmin {
   Future<Void> putUser(String name, String password, List<String> tags);
 
   /**
+   * Creates a user only when no user of that name exists, in one call ({@code If-None-Match: *}): answers true when it
+   * made the user, false (and changes nothing) when one of that name was there already.
+   */
+  Future<Boolean> createUser(String name, String password, List<String> tags);
+
+  /**
+   * The users of these names that exist, as {@code {name: {"name", "tags"}}}: read with one listing of all users or one
+   * call per name, whichever costs the broker less (the listing while the broker holds at most about twenty users per
+   * name asked for).
+   */
+  Future<JsonObject> findUsers(List<String> names);
+
+  /**
    * Creates or updates many users in one call ({@code POST /api/definitions}, with salted SHA-256 password hashes
    * computed here, so the broker hashes nothing): each entry is {@code {"name", "password", "permissions"?}}, a
    * {@code null} password giving the empty hash (nobody can log in), and {@code permissions}
