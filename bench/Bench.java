@@ -193,7 +193,9 @@ public final class Bench {
       calls.add(k -> claim(ns, new JsonObject()));
     }
     Map<String, double[]> before = rabbitCalls();
+    long cpuBefore = cpuMillis(service.pid());
     double seconds = timed(calls, IN_FLIGHT);
+    long cpu = cpuMillis(service.pid()) - cpuBefore;
     Map<String, double[]> after = rabbitCalls();
     StringBuilder counted = new StringBuilder();
     after.forEach((method, now) -> {
@@ -204,7 +206,8 @@ public final class Bench {
             1000 * (now[1] - was[1]) / count));
       }
     });
-    System.out.println("  service round " + round + ": management calls" + counted);
+    System.out.println("  service round " + round + ": management calls" + counted + String.format(Locale.ROOT,
+        " service CPU %.1f ms/claim", (double) cpu / n));
     return seconds;
   }
 
@@ -572,6 +575,17 @@ public final class Bench {
   static Pool pool(String database) {
     return PgBuilder.pool().connectingTo(new PgConnectOptions().setHost(HOST).setPort(5432).setUser("postgres")
         .setDatabase(database)).using(vertx).build();
+  }
+
+  /** CPU time (user and system) the process has used so far, in milliseconds. */
+  static long cpuMillis(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
+    } catch (Exception e) {
+      return 0;
+    }
   }
 
   static long peakRssKb(long pid) throws Exception {
