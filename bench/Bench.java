@@ -360,7 +360,13 @@ public final class Bench {
       }
       sleep(10);
     }
-    return (System.nanoTime() - launched) / 1e9 - startup;
+    double seconds = (System.nanoTime() - launched) / 1e9 - startup;
+    StringBuilder counted = new StringBuilder();
+    rabbitCalls().forEach((method, c) -> counted.append(String.format(Locale.ROOT, " %s %.0f (mean %.1f ms);",
+        method, c[0], 1000 * c[1] / c[0])));
+    System.out.println("  service sweep " + prefix + ": management calls since launch" + counted + " service CPU "
+        + cpuMillis(service.pid()) + " ms since launch");
+    return seconds;
   }
 
   static double barePasswords(String round, int n) {
