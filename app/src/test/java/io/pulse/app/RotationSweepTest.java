@@ -24,8 +24,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class RotationSweepTest {
 
-  /** Above one chunk of the sweep (250), so the sweep imports more than once. */
-  private static final int NAMESPACES = 260;
+  /** Above one chunk of the sweep (500 namespaces), so the sweep imports more than once. */
+  private static final int NAMESPACES = 510;
 
   @Test
   void aSweepOfManyDueNamespacesRotatesAllAndRetiresOldPasswordsOneRotationLater(Vertx vertx) throws Exception {
