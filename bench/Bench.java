@@ -272,6 +272,7 @@ public final class Bench {
   }
 
   static double reclaimRate(int loops, int seconds) {
+    long cpuBefore = cpuMillis(service.pid());
     AtomicLong done = new AtomicLong();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     long started = System.nanoTime();
@@ -280,7 +281,10 @@ public final class Bench {
       all.add(reclaimLoop(i, loops, end, done, 0));
     }
     Future.all(all).await();
-    return done.get() / ((System.nanoTime() - started) / 1e9);
+    double rate = done.get() / ((System.nanoTime() - started) / 1e9);
+    System.out.printf(Locale.ROOT, "  service reclaims: %.0f/s, service CPU %.2f ms/reclaim%n", rate,
+        (double) (cpuMillis(service.pid()) - cpuBefore) / done.get());
+    return rate;
   }
 
   static Future<Void> reclaimLoop(int loop, int loops, long end, AtomicLong done, int k) {

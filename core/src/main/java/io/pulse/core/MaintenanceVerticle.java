@@ -86,7 +86,8 @@ public final class MaintenanceVerticle extends VerticleBase {
       return;
     }
     sweeping = run("rotation", rotation::rotateDue, rotations)
-        .compose(v -> run("expiry", removal::expireDue, config.operations().dryRun() ? null : expirations));
+        .compose(v -> run("expiry", removal::expireDue, config.operations().dryRun() ? null : expirations))
+        .compose(v -> run("standby", rotation::prepareStandbys, null));
   }
 
   private void reconcile() {

@@ -111,6 +111,58 @@ final class Rotation {
     });
   }
 
+  /**
+   * Makes the standby users of namespaces that have none yet (claimed since the last sweep), a chunk per import, so
+   * neither the claim nor the first rotation pays for them: a rotation is then a password change. A standby name held
+   * by a user the service did not make is left alone (the namespace's first rotation refuses it too). Answers how many
+   * were made.
+   */
+  Future<Integer> prepareStandbys() {
+    return leases.with(token -> store.leaseStandbys(CHUNK, leases.seconds(), token).compose(batch -> {
+      if (batch.isEmpty()) {
+        return Future.succeededFuture(0);
+      }
+      Future<Integer> made = prepare(batch, token);
+      return batch.size() < CHUNK ? made : made.compose(n -> prepareStandbys().map(m -> n + m));
+    }));
+  }
+
+  private Future<Integer> prepare(List<NamespaceRecord> batch, String token) {
+    return rabbit.findUsers(batch.stream().map(this::standbyName).toList()).compose(current -> {
+      List<String> names = new ArrayList<>();
+      List<String> passwords = new ArrayList<>();
+      JsonArray users = new JsonArray();
+      List<Future<Void>> left = new ArrayList<>();
+      for (NamespaceRecord record : batch) {
+        String user = standbyName(record);
+        JsonObject found = current.getJsonObject(user);
+        if (found != null && !naming.isOwnUser(found, false)) {
+          log.warn("Standby user {} of namespace {} not made: a RabbitMQ user of that name exists and was not made by"
+              + " this service", user, record.name());
+          left.add(store.release(record.name(), token).otherwiseEmpty());
+          continue;
+        }
+        String password = Credentials.newPassword();
+        names.add(record.name());
+        passwords.add(password);
+        users.add(new JsonObject().put("name", user).put("password", password)
+            .put("permissions", naming.permissions(record.name())));
+      }
+      if (users.isEmpty()) {
+        return Future.join(left).map(0);
+      }
+      return leases.guard(token, () -> rabbit.putUsers(config.rabbit().vhost(), users, naming.userTags()))
+          .compose(v -> store.recordStandbys(names, passwords, token))
+          .map(List::size)
+          .recover(e -> {
+            log.warn("Standby users of {} namespace(s) not made; a later sweep retries: {}", names.size(),
+                e.getMessage());
+            return Lanes.count(names, name -> store.release(name, token).transform(
+                ar -> Future.succeededFuture(false))).map(0);
+          });
+    });
+  }
+
   private String standbyName(NamespaceRecord record) {
     return naming.username(record.name(), record.standbyUser());
   }

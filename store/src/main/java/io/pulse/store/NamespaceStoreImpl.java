@@ -241,6 +241,24 @@ final class NamespaceStoreImpl implements NamespaceStore {
   }
 
   @Override
+  public Future<List<NamespaceRecord>> leaseStandbys(int limit, long leaseSeconds, String token) {
+    return records(Sql.LEASE_STANDBYS, Tuple.of(token, (double) leaseSeconds, limit));
+  }
+
+  @Override
+  public Future<List<String>> recordStandbys(List<String> names, List<String> passwords, String token) {
+    String[] sealed = new String[names.size()];
+    for (int i = 0; i < sealed.length; i++) {
+      sealed[i] = box.seal(names.get(i), 2, passwords.get(i));
+    }
+    return query(Sql.RECORD_STANDBYS, Tuple.of(names.toArray(new String[0]), sealed, token)).map(rows -> {
+      List<String> recorded = new ArrayList<>(rows.size());
+      rows.forEach(row -> recorded.add(row.getString(0)));
+      return recorded;
+    });
+  }
+
+  @Override
   public Future<List<NamespaceRecord>> leaseRotations(int limit, long leaseSeconds, String token) {
     return records(Sql.LEASE_ROTATIONS, Tuple.of(token, (double) leaseSeconds, limit));
   }

@@ -119,6 +119,15 @@ final class Sql {
       + "jsonb_build_object('expires', expires) FROM u WHERE $5 AND NOT was) "
       + "SELECT * FROM u";
 
+  /** Namespaces whose standby user is still to be made (a partial index finds them), leased likewise. */
+  static final String LEASE_STANDBYS = TAKE_LEASE
+      + "WHERE name IN (SELECT name FROM namespaces WHERE provisioned AND rotations = 0 AND password_2 IS NULL "
+      + "AND NOT expiring AND " + LEASE_FREE + " LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS;
+
+  static final String RECORD_STANDBYS = "UPDATE namespaces n SET password_2 = s.password, lease_token = NULL, "
+      + "lease_until = NULL FROM unnest($1::text[], $2::text[]) AS s(name, password) WHERE n.name = s.name "
+      + "AND n.lease_token = $3 AND n.rotations = 0 AND n.password_2 IS NULL AND NOT n.expiring RETURNING n.name";
+
   static final String LEASE_ONE = TAKE_LEASE + "WHERE name = $3 AND " + LEASE_FREE + " RETURNING " + COLUMNS;
 
   static final String COMPLETE_ROTATION = "WITH r AS (UPDATE namespaces SET active_user = $3, "

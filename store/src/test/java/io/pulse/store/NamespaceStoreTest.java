@@ -109,6 +109,27 @@ class NamespaceStoreTest {
   }
 
   @Test
+  void standbysToMakeAreLeasedAndTheirPasswordsRecordedOnce() {
+    String name = TestEnv.unique("standby");
+    provisioned(name, 3600);
+    String token = "token-" + name;
+    List<NamespaceRecord> leased = store.leaseStandbys(100_000, 10, token).await();
+    assertTrue(leased.stream().anyMatch(r -> r.name().equals(name)));
+    assertFalse(store.leaseStandbys(100_000, 10, "other").await().stream().anyMatch(r -> r.name().equals(name)),
+        "a leased row is skipped");
+
+    assertEquals(List.of(), store.recordStandbys(List.of(name), List.of("sb"), "not-the-token").await());
+    assertEquals(List.of(name), store.recordStandbys(List.of(name), List.of("sb"), token).await());
+
+    NamespaceRecord record = store.find(name).await();
+    assertEquals("sb", record.password(2));
+    assertEquals(1, record.activeUser());
+    assertTrue(record.hasUser(2));
+    assertFalse(store.leaseStandbys(100_000, 10, "later").await().stream().anyMatch(r -> r.name().equals(name)),
+        "made once");
+  }
+
+  @Test
   void aClaimRenewsExpiresAndKeepsTheContactWhenItGivesNone() {
     String name = TestEnv.unique("renew");
     store.claim(name, EXPIRES, "a@example.com", "pw", 3600).await();

@@ -166,6 +166,33 @@ public final class FakeStore implements NamespaceStore {
   }
 
   @Override
+  public Future<List<NamespaceRecord>> leaseStandbys(int limit, long leaseSeconds, String token) {
+    return call("leaseStandbys", () -> Future.succeededFuture(lease(rows.values().stream()
+        .filter(r -> r.record.provisioned() && !r.record.expiring() && r.record.rotations() == 0
+            && r.record.password(2) == null && leaseFree(r))
+        .toList(), limit, leaseSeconds, token)));
+  }
+
+  @Override
+  public Future<List<String>> recordStandbys(List<String> names, List<String> passwords, String token) {
+    return call("recordStandbys", () -> {
+      List<String> recorded = new ArrayList<>();
+      for (int i = 0; i < names.size(); i++) {
+        Row row = rows.get(names.get(i));
+        NamespaceRecord r = row == null ? null : row.record;
+        if (r != null && token.equals(row.leaseToken) && r.rotations() == 0 && r.password(2) == null
+            && !r.expiring()) {
+          row.record = with(r, r.expires(), r.contact(), r.activeUser(), r.password(1), passwords.get(i),
+              r.nextRotation(), r.provisioned(), false, 0);
+          row.leaseToken = null;
+          recorded.add(names.get(i));
+        }
+      }
+      return Future.succeededFuture(recorded);
+    });
+  }
+
+  @Override
   public Future<List<NamespaceRecord>> leaseRotations(int limit, long leaseSeconds, String token) {
     return call("leaseRotations", () -> Future.succeededFuture(lease(rows.values().stream()
         .filter(r -> r.record.provisioned() && !r.record.expiring() && !r.record.nextRotation().isAfter(now)

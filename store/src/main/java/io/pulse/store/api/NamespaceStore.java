@@ -65,6 +65,18 @@ public interface NamespaceStore {
 
   // --- Maintenance: replicas share the work by leasing rows (a random token, valid for leaseSeconds). ----------
 
+  /**
+   * Leases up to {@code limit} live namespaces whose standby user is not made yet (none has rotated), skipping rows
+   * another holder leases.
+   */
+  Future<List<NamespaceRecord>> leaseStandbys(int limit, long leaseSeconds, String token);
+
+  /**
+   * Records the standby passwords of namespaces leased with {@code token} ({@code names[i]} got {@code passwords[i]})
+   * and releases them; answers the names recorded (a row no longer leased with the token is left alone).
+   */
+  Future<List<String>> recordStandbys(List<String> names, List<String> passwords, String token);
+
   /** Leases up to {@code limit} provisioned namespaces whose rotation is due, skipping rows another holder leases. */
   Future<List<NamespaceRecord>> leaseRotations(int limit, long leaseSeconds, String token);
 
