@@ -41,6 +41,8 @@ public final class RotationScale {
   static final String DB = "pulse_scale_" + RUN;
   static final String PREFIX = "scale" + RUN + "-";
   static final SecureRandom RANDOM = new SecureRandom();
+  /** The CLI itself, not the Debian wrapper (which switches to the rabbitmq user, whose Erlang cookie differs). */
+  static final String RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl";
 
   static Vertx vertx;
   static WebClient mgmt;
@@ -98,8 +100,10 @@ public final class RotationScale {
     } finally {
       stop(service);
       if (broker != null) {
-        new ProcessBuilder("rabbitmqctl", "-n", "bench2@localhost", "stop").inheritIO().start().waitFor();
+        new ProcessBuilder(RABBITMQCTL, "-n", "bench2@localhost", "stop").inheritIO().start().waitFor();
         broker.waitFor(60, TimeUnit.SECONDS);
+        // rabbitmq-server is a shell script running the node as its child: stop both.
+        broker.toHandle().descendants().forEach(ProcessHandle::destroy);
         broker.destroy();
       }
       admin.query("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)").execute().await();
@@ -121,22 +125,24 @@ public final class RotationScale {
     builder.environment().put("RABBITMQ_MNESIA_BASE", base.resolve("mnesia").toString());
     builder.environment().put("RABBITMQ_LOG_BASE", base.resolve("log").toString());
     builder.environment().put("RABBITMQ_ENABLED_PLUGINS_FILE", base.resolve("enabled_plugins").toString());
+    builder.environment().put("RABBITMQ_ENABLED_PLUGINS", "rabbitmq_management");
     builder.environment().put("RABBITMQ_CONFIG_FILE", base.resolve("rabbitmq.conf").toString());
     builder.environment().put("RABBITMQ_PID_FILE", base.resolve("pid").toString());
     Process broker = builder.start();
-    int waited = new ProcessBuilder("rabbitmqctl", "-n", "bench2@localhost", "await_startup", "--timeout", "120")
-        .inheritIO().start().waitFor();
-    if (waited != 0) {
-      throw new IllegalStateException("the private RabbitMQ node did not start; see " + base.resolve("broker.out"));
-    }
-    for (int i = 0; i < 120; i++) {
+    for (int i = 0; i < 240; i++) {
+      if (!broker.isAlive()) {
+        throw new IllegalStateException("the private RabbitMQ node exited: "
+            + Files.readString(base.resolve("broker.out")).lines().filter(l -> l.contains("Kernel pid terminated"))
+            .findFirst().orElse("see its output"));
+      }
       try {
         if (management(HttpMethod.GET, "/overview", null).await().statusCode() == 200) {
           return broker;
         }
       } catch (Exception notYet) {
-        Thread.sleep(500);
+        // not listening yet
       }
+      Thread.sleep(500);
     }
     throw new IllegalStateException("the private node's management API did not answer");
   }
@@ -169,7 +175,8 @@ public final class RotationScale {
       }
       db.preparedQuery("INSERT INTO namespaces (name, expires, password_1, next_rotation, provisioned) "
           + "SELECT unnest($1::text[]), now() + interval '30 days', unnest($2::text[]), now() - interval '1 second', "
-          + "true").execute(Tuple.of(names.toArray(new String[0]), passwords.toArray(new String[0]))).await();
+          + "true").execute(Tuple.tuple().addValue(names.toArray(new String[0])).addValue(passwords.toArray(new String[0])))
+          .await();
     }
     db.close().await();
     System.out.printf(Locale.ROOT, "Seeded %,d namespaces and their users in %.0f s%n", n,

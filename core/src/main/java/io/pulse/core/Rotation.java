@@ -98,7 +98,7 @@ final class Rotation {
       Future<Void> put = users.isEmpty() ? Future.succeededFuture()
           : leases.guard(token, () -> rabbit.putUsers(config.rabbit().vhost(), users, naming.userTags()));
       return Future.join(refused).transform(ignored -> put.compose(
-          v -> Lanes.count(indices(rotating.size()), i -> complete(rotating.get(i), token, passwords.get(i))),
+          v -> complete(rotating, passwords, token),
           e -> {
             log.warn("Rotation of {} namespace(s) failed; a later sweep retries: {}", rotating.size(), e.getMessage());
             return Lanes.count(rotating, record -> store.release(record.name(), token).transform(
@@ -167,36 +167,46 @@ final class Rotation {
     return naming.username(record.name(), record.standbyUser());
   }
 
-  private static List<Integer> indices(int n) {
-    List<Integer> all = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      all.add(i);
+  /**
+   * Records the rotations whose passwords are in the broker, in one statement under the lease; one that lost its lease
+   * (or whose namespace is being removed) puts back what the database says.
+   */
+  private Future<Integer> complete(List<NamespaceRecord> rotating, List<String> passwords, String token) {
+    if (rotating.isEmpty()) {
+      return Future.succeededFuture(0);
     }
-    return all;
+    List<String> names = rotating.stream().map(NamespaceRecord::name).toList();
+    List<Integer> standbys = rotating.stream().map(NamespaceRecord::standbyUser).toList();
+    return store.completeRotations(names, token, standbys, passwords,
+            config.lifecycle().rotationInterval().toSeconds())
+        .compose(done -> {
+          java.util.Set<String> rotated = new java.util.HashSet<>();
+          done.forEach(record -> {
+            rotated.add(record.name());
+            log.info("Rotated namespace {}: {} is active (rotation {})", record.name(),
+                naming.username(record.name(), record.activeUser()), record.rotations());
+          });
+          List<NamespaceRecord> lost = rotating.stream().filter(r -> !rotated.contains(r.name())).toList();
+          return Lanes.count(lost, this::restore).map(restored -> done.size());
+        }, e -> {
+          log.warn("Rotation of {} namespace(s) not recorded; a later sweep retries: {}", rotating.size(),
+              e.getMessage());
+          return Lanes.count(rotating, record -> store.release(record.name(), token).transform(
+              ar -> Future.succeededFuture(false))).map(0);
+        });
   }
 
-  /** Records a rotation whose password is in the broker; one that lost its lease puts back what the database says. */
-  private Future<Boolean> complete(NamespaceRecord record, String token, String password) {
+  /** A rotation that lost its lease (or whose namespace is being removed) puts back what the database says. */
+  private Future<Boolean> restore(NamespaceRecord record) {
     String name = record.name();
     int standby = record.standbyUser();
     String user = naming.username(name, standby);
-    return store.completeRotation(name, token, standby, password, config.lifecycle().rotationInterval().toSeconds())
-        .compose(done -> {
-          if (done != null) {
-            log.info("Rotated namespace {}: {} is active (rotation {})", name, user, done.rotations());
-            return Future.succeededFuture(true);
-          }
-          // The lease was lost (or the namespace is being removed): put back what the database says.
-          log.warn("Rotation of {} lost its lease; restoring {} from the database", name, user);
-          return store.find(name).compose(current -> current == null || current.expiring()
-              ? Future.succeededFuture(false)
-              : current.hasUser(standby)
-                  ? rabbit.putUser(user, current.password(standby), naming.userTags()).map(false)
-                  : rabbit.deleteUser(user).map(false));
-        })
-        .recover(e -> {
-          log.warn("Rotation of {} failed; a later sweep retries: {}", name, e.getMessage());
-          return store.release(name, token).transform(ar -> Future.succeededFuture(false));
-        });
+    log.warn("Rotation of {} lost its lease; restoring {} from the database", name, user);
+    return store.find(name).compose(current -> current == null || current.expiring()
+            ? Future.succeededFuture(false)
+            : current.hasUser(standby)
+                ? rabbit.putUser(user, current.password(standby), naming.userTags()).map(false)
+                : rabbit.deleteUser(user).map(false))
+        .otherwise(false);
   }
 }

@@ -284,6 +284,22 @@ final class NamespaceStoreImpl implements NamespaceStore {
   }
 
   @Override
+  public Future<List<NamespaceRecord>> completeRotations(List<String> names, String token, List<Integer> activeUsers,
+      List<String> passwords, long rotationSeconds) {
+    if (names.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    Short[] active = new Short[names.size()];
+    String[] sealed = new String[names.size()];
+    for (int i = 0; i < sealed.length; i++) {
+      active[i] = activeUsers.get(i).shortValue();
+      sealed[i] = box.seal(names.get(i), active[i], passwords.get(i));
+    }
+    return records(Sql.COMPLETE_ROTATIONS, Tuple.of(names.toArray(new String[0]), token, active, sealed,
+        (double) rotationSeconds));
+  }
+
+  @Override
   public Future<Void> renewLeases(List<String> tokens, long leaseSeconds) {
     return query(Sql.RENEW_LEASES, Tuple.of(tokens.toArray(new String[0]), (double) leaseSeconds)).mapEmpty();
   }

@@ -139,6 +139,18 @@ final class Sql {
       + "h AS (" + coalesced("rotated", "r", "true") + ") "
       + "SELECT * FROM r";
 
+  static final String COMPLETE_ROTATIONS = "WITH s AS (SELECT * FROM unnest($1::text[], $3::int2[], $4::text[]) "
+      + "AS s(name, active, password)), "
+      + "r AS (UPDATE namespaces n SET active_user = s.active, "
+      + "password_1 = CASE WHEN s.active = 1 THEN s.password ELSE n.password_1 END, "
+      + "password_2 = CASE WHEN s.active = 2 THEN s.password ELSE n.password_2 END, "
+      + "next_rotation = now() + make_interval(secs => $5), rotations = n.rotations + 1, "
+      + "lease_token = NULL, lease_until = NULL, updated = now() FROM s "
+      + "WHERE n.name = s.name AND n.lease_token = $2 AND NOT n.expiring AND n.active_user <> s.active "
+      + "RETURNING " + columns("n") + "), "
+      + "h AS (" + coalesced("rotated", "r", "true") + ") "
+      + "SELECT * FROM r";
+
   static final String RENEW_LEASES = "UPDATE namespaces SET lease_until = now() + make_interval(secs => $2) "
       + "WHERE lease_token = ANY($1)";
 

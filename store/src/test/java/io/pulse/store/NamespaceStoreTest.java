@@ -177,6 +177,37 @@ class NamespaceStoreTest {
   }
 
   @Test
+  void rotationsRecordedTogetherAreRecordedOnlyUnderTheirLease() {
+    String a = TestEnv.unique("rotate-a");
+    String b = TestEnv.unique("rotate-b");
+    String c = TestEnv.unique("rotate-c");
+    for (String name : List.of(a, b, c)) {
+      provisioned(name, 0);
+    }
+    store.lease(a, 60, "holder").await();
+    store.lease(b, 60, "holder").await();
+    store.lease(c, 60, "other").await();
+    store.completeRotation(b, "holder", 2, "first", 0).await();
+    store.lease(b, 60, "holder").await();
+
+    List<NamespaceRecord> done = store.completeRotations(List.of(a, b, c), "holder", List.of(2, 1, 2),
+        List.of("new-a", "new-b", "new-c"), 3600).await();
+
+    assertEquals(Set.of(a, b), Set.copyOf(names(done)), "c is leased by another holder");
+    NamespaceRecord ra = store.find(a).await();
+    assertEquals(2, ra.activeUser());
+    assertEquals("new-a", ra.password(2));
+    assertEquals("pw-" + a, ra.password(1));
+    NamespaceRecord rb = store.find(b).await();
+    assertEquals(1, rb.activeUser());
+    assertEquals("new-b", rb.password(1));
+    assertEquals("first", rb.password(2));
+    assertEquals(2, rb.rotations());
+    assertEquals(0, store.find(c).await().rotations());
+    assertNotNull(store.lease(a, 60, "anyone").await(), "recording gives the lease back");
+  }
+
+  @Test
   void aRecordIsDeletedOnlyWhenMarkedAndLeased() {
     String name = TestEnv.unique("remove");
     provisioned(name, 3600);

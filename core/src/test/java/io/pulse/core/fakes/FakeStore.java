@@ -251,6 +251,24 @@ public final class FakeStore implements NamespaceStore {
   }
 
   @Override
+  public Future<List<NamespaceRecord>> completeRotations(List<String> names, String token, List<Integer> activeUsers,
+      List<String> passwords, long rotationSeconds) {
+    List<NamespaceRecord> done = new ArrayList<>();
+    Future<Void> all = Future.succeededFuture();
+    for (int i = 0; i < names.size(); i++) {
+      int n = i;
+      all = all.compose(v -> completeRotation(names.get(n), token, activeUsers.get(n), passwords.get(n),
+          rotationSeconds).map(r -> {
+            if (r != null) {
+              done.add(r);
+            }
+            return null;
+          }));
+    }
+    return all.map(v -> done);
+  }
+
+  @Override
   public Future<Void> renewLeases(List<String> tokens, long leaseSeconds) {
     return call("renewLeases", () -> {
       rows.values().stream().filter(r -> tokens.contains(r.leaseToken))

@@ -100,6 +100,13 @@ public interface NamespaceStore {
       long rotationSeconds);
 
   /**
+   * {@link #completeRotation} for many namespaces in one statement ({@code names[i]} now has {@code activeUsers[i]}
+   * active with {@code passwords[i]}); answers the records rotated, without those whose lease was lost.
+   */
+  Future<List<NamespaceRecord>> completeRotations(List<String> names, String token, List<Integer> activeUsers,
+      List<String> passwords, long rotationSeconds);
+
+  /**
    * Extends every lease held under these tokens to {@code leaseSeconds} from now: a live holder renews its leases while
    * it works, so a lease outlives a holder that died by at most that long.
    */
