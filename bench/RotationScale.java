@@ -73,6 +73,7 @@ public final class RotationScale {
       long launched = System.nanoTime();
       service = launch(base, "1s");
       double startup = (System.nanoTime() - launched) / 1e9;
+      System.out.printf(Locale.ROOT, "Service started in %.1f s%n", startup);
       Pool db = pool(DB);
       long lastReport = 0;
       long peakKb = 0;
@@ -97,6 +98,9 @@ public final class RotationScale {
       System.out.printf(Locale.ROOT, "%nRotation sweep over %,d namespaces (private RabbitMQ, first rotations: each"
           + " standby user made with its permissions): %.1f s after a start-up of %.1f s (%.0f rotations/s);"
           + " service peak resident memory (VmHWM) %d MB%n", n, sweep, startup, n / sweep, peakKb / 1024);
+    } catch (Exception e) {
+      e.printStackTrace();
+      throw e;
     } finally {
       stop(service);
       if (broker != null) {
@@ -107,9 +111,9 @@ public final class RotationScale {
         broker.destroy();
       }
       admin.query("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)").execute().await();
-      admin.close().await();
-      vertx.close().await();
       new ProcessBuilder("rm", "-rf", base.toString()).start().waitFor();
+      admin.close();
+      vertx.close();
     }
   }
 
@@ -156,7 +160,6 @@ public final class RotationScale {
       List<String> names = new ArrayList<>();
       List<String> passwords = new ArrayList<>();
       JsonArray users = new JsonArray();
-      JsonArray permissions = new JsonArray();
       for (int i = from; i < to; i++) {
         String ns = "ns" + i;
         String password = password();
@@ -164,12 +167,9 @@ public final class RotationScale {
         passwords.add(password);
         users.add(new JsonObject().put("name", PREFIX + ns + "-1").put("password_hash", hash(password))
             .put("hashing_algorithm", "rabbit_password_hashing_sha256").put("tags", new JsonArray().add("pulse-managed")));
-        String own = "^(queue/" + ns + "/.*|exchange/" + ns + "/.*)";
-        permissions.add(new JsonObject().put("user", PREFIX + ns + "-1").put("vhost", "/").put("configure", own)
-            .put("write", own).put("read", "^(queue/" + ns + "/.*|exchange/.*)"));
       }
       HttpResponse<Buffer> imported = management(HttpMethod.POST, "/definitions",
-          new JsonObject().put("users", users).put("permissions", permissions)).await();
+          new JsonObject().put("users", users)).await();
       if (imported.statusCode() >= 300) {
         throw new IllegalStateException("import: " + imported.statusCode() + " " + imported.bodyAsString());
       }

@@ -40,8 +40,11 @@ final class RabbitAdminImpl implements RabbitAdmin {
   CallMetrics metrics = CallMetrics.NONE;
   /** A listing of all users costs the broker about as much as this many single reads. */
   private static final int LISTING_USERS_PER_NAME = 20;
-  /** How many users the broker held at the last listing; until one is made, a listing is assumed cheap. */
-  long knownUsers;
+  /**
+   * How many users the broker held at the last full listing (reconciliation makes one shortly after start); until one
+   * is made the count is unknown and users are read one by one: a listing of 100,000 users outlasts the call timeout.
+   */
+  long knownUsers = Long.MAX_VALUE;
 
   RabbitAdminImpl(WebClient client, URI api, String user, String password, long timeoutMillis) {
     this.client = client;
@@ -160,7 +163,11 @@ final class RabbitAdminImpl implements RabbitAdmin {
   @Override
   public Future<JsonArray> listUsers() {
     return call(HttpMethod.GET, "/users?columns=name,password_hash,hashing_algorithm,tags", null, "list users")
-        .map(HttpResponse::bodyAsJsonArray);
+        .map(response -> {
+          JsonArray users = response.bodyAsJsonArray();
+          knownUsers = users.size();
+          return users;
+        });
   }
 
   @Override

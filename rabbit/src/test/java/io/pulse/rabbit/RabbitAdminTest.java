@@ -188,6 +188,11 @@ class RabbitAdminTest {
     direct.knownUsers = 0;
     direct.findUsers(List.of(mine)).await();
     assertTrue(direct.knownUsers >= 2, "a listing counts the broker's users: " + direct.knownUsers);
+    RabbitAdminImpl fresh = new RabbitAdminImpl(client, java.net.URI.create(TestEnv.managementApi()),
+        TestEnv.ADMIN_USER, TestEnv.ADMIN_PASSWORD, 5000);
+    assertEquals(Long.MAX_VALUE, fresh.knownUsers, "unknown until a full listing: names are read one by one");
+    fresh.listUsers().await();
+    assertTrue(fresh.knownUsers >= 2 && fresh.knownUsers < Long.MAX_VALUE);
   }
 
   @Test

@@ -42,8 +42,8 @@ public interface RabbitAdmin {
 
   /**
    * The users of these names that exist, as {@code {name: {"name", "tags"}}}: read with one listing of all users or one
-   * call per name, whichever costs the broker less (the listing while the broker holds at most about twenty users per
-   * name asked for).
+   * call per name, whichever costs the broker less (the listing while the broker is known, from its last full listing,
+   * to hold at most about twenty users per name asked for).
    */
   Future<JsonObject> findUsers(List<String> names);
 
