@@ -160,6 +160,10 @@ final class Rotation {
             return Lanes.count(names, name -> store.release(name, token).transform(
                 ar -> Future.succeededFuture(false))).map(0);
           });
+    }, e -> {
+      log.warn("Standby users of {} namespace(s) not made; a later sweep retries: {}", batch.size(), e.getMessage());
+      return Lanes.count(batch, record -> store.release(record.name(), token).transform(
+          ar -> Future.succeededFuture(false))).map(0);
     });
   }
 

@@ -253,7 +253,11 @@ final class NamespaceStoreImpl implements NamespaceStore {
     }
     return query(Sql.RECORD_STANDBYS, Tuple.of(names.toArray(new String[0]), sealed, token)).map(rows -> {
       List<String> recorded = new ArrayList<>(rows.size());
-      rows.forEach(row -> recorded.add(row.getString(0)));
+      rows.forEach(row -> {
+        if (row.getBoolean(1)) {
+          recorded.add(row.getString(0));
+        }
+      });
       return recorded;
     });
   }

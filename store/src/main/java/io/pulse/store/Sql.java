@@ -124,9 +124,16 @@ final class Sql {
       + "WHERE name IN (SELECT name FROM namespaces WHERE provisioned AND rotations = 0 AND password_2 IS NULL "
       + "AND NOT expiring AND " + LEASE_FREE + " LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS;
 
-  static final String RECORD_STANDBYS = "UPDATE namespaces n SET password_2 = s.password, lease_token = NULL, "
-      + "lease_until = NULL FROM unnest($1::text[], $2::text[]) AS s(name, password) WHERE n.name = s.name "
-      + "AND n.lease_token = $3 AND n.rotations = 0 AND n.password_2 IS NULL AND NOT n.expiring RETURNING n.name";
+  /**
+   * Records the standby passwords of the rows still leased with the token and still waiting for one, and releases
+   * every row leased with the token (one being removed meanwhile is given straight back to its removal).
+   */
+  static final String RECORD_STANDBYS = "WITH s AS (SELECT * FROM unnest($1::text[], $2::text[]) AS s(name, password)), "
+      + "old AS (SELECT n.name, (n.rotations = 0 AND n.password_2 IS NULL AND NOT n.expiring) AS waiting "
+      + "FROM namespaces n JOIN s ON n.name = s.name WHERE n.lease_token = $3 FOR UPDATE OF n) "
+      + "UPDATE namespaces n SET password_2 = CASE WHEN old.waiting THEN s.password ELSE n.password_2 END, "
+      + "lease_token = NULL, lease_until = NULL FROM old JOIN s ON s.name = old.name WHERE n.name = old.name "
+      + "RETURNING n.name, old.waiting";
 
   static final String LEASE_ONE = TAKE_LEASE + "WHERE name = $3 AND " + LEASE_FREE + " RETURNING " + COLUMNS;
 

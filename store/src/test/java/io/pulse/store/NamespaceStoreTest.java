@@ -127,6 +127,14 @@ class NamespaceStoreTest {
     assertTrue(record.hasUser(2));
     assertFalse(store.leaseStandbys(100_000, 10, "later").await().stream().anyMatch(r -> r.name().equals(name)),
         "made once");
+
+    String revoked = TestEnv.unique("standby-revoked");
+    provisioned(revoked, 3600);
+    assertTrue(store.leaseStandbys(100_000, 10, "holder-" + revoked).await().stream()
+        .anyMatch(r -> r.name().equals(revoked)));
+    store.markExpiring(revoked, "test").await();
+    assertEquals(List.of(), store.recordStandbys(List.of(revoked), List.of("sb"), "holder-" + revoked).await());
+    assertNotNull(store.lease(revoked, 10, "removal").await(), "a row being removed is given back at once");
   }
 
   @Test

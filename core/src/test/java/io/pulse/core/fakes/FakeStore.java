@@ -180,13 +180,16 @@ public final class FakeStore implements NamespaceStore {
       for (int i = 0; i < names.size(); i++) {
         Row row = rows.get(names.get(i));
         NamespaceRecord r = row == null ? null : row.record;
-        if (r != null && token.equals(row.leaseToken) && r.rotations() == 0 && r.password(2) == null
-            && !r.expiring()) {
+        if (r == null || !token.equals(row.leaseToken)) {
+          continue;
+        }
+        if (r.rotations() == 0 && r.password(2) == null && !r.expiring()) {
           row.record = with(r, r.expires(), r.contact(), r.activeUser(), r.password(1), passwords.get(i),
               r.nextRotation(), r.provisioned(), false, 0);
-          row.leaseToken = null;
           recorded.add(names.get(i));
         }
+        row.leaseToken = null;
+        row.leaseUntil = null;
       }
       return Future.succeededFuture(recorded);
     });

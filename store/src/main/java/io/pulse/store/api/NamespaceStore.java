@@ -73,7 +73,8 @@ public interface NamespaceStore {
 
   /**
    * Records the standby passwords of namespaces leased with {@code token} ({@code names[i]} got {@code passwords[i]})
-   * and releases them; answers the names recorded (a row no longer leased with the token is left alone).
+   * and releases them all; answers the names recorded (a row no longer leased with the token is left alone, one being
+   * removed meanwhile is only released).
    */
   Future<List<String>> recordStandbys(List<String> names, List<String> passwords, String token);
 
