@@ -80,8 +80,12 @@ final class RabbitAdminImpl implements RabbitAdmin {
     } else {
       body.put("password", password);
     }
-    return call(HttpMethod.PUT, "/users/" + encode(name), body, "create user " + name,
-        request -> request.putHeader("If-None-Match", "*"), 412).map(response -> response.statusCode() != 412);
+    // Two creations of one user at once (replicas, concurrent claims) can make the broker answer user_already_exists
+    // to the later one instead of 412; asked again, it answers 412.
+    return Retry.onFailure(3, () -> call(HttpMethod.PUT, "/users/" + encode(name), body, "create user " + name,
+            request -> request.putHeader("If-None-Match", "*"), 412),
+        e -> String.valueOf(e.getMessage()).contains("already_exists"))
+        .map(response -> response.statusCode() != 412);
   }
 
   @Override
