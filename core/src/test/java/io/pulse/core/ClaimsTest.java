@@ -33,7 +33,10 @@ class ClaimsTest {
   void aFirstClaimMakesTheActiveUserAndItsPermissionsThenShowsTheNamespace() {
     JsonObject answer = f.core.claimNamespace("team", new JsonObject().put("contact", "a@example.com")).await();
 
-    assertEquals(List.of("putUser u-team-1", "putPermissions u-team-1"), f.rabbit.calls("put"));
+    assertEquals(List.of("createUser u-team-1", "getUser u-team-2", "putPermissions u-team-1"),
+        f.rabbit.calls.stream().filter(c -> !c.startsWith("getUser u-team-1")).toList(),
+        "a new namespace: the active user created if absent, the standby's name read, the permissions set");
+    assertEquals(List.of(), f.rabbit.calls("getUser u-team-1"));
     assertTrue(f.rabbit.users.get("u-team-1").tags().contains("pulse-managed"), "the service marks what it makes");
     NamespaceRecord record = f.store.record("team");
     assertTrue(record.provisioned());
@@ -90,6 +93,8 @@ class ClaimsTest {
       assertEquals(foreign, f.rabbit.users.get(foreign.name()), "the foreign user is untouched");
       assertEquals(List.of(), f.rabbit.calls("put"));
       assertNull(f.store.record(ns), "no record is left behind");
+      assertEquals(List.of(foreign.name()), f.rabbit.users.keySet().stream().filter(u -> u.startsWith("u-" + ns))
+          .toList(), "nor a user: one made for the claim is deleted again");
     }
   }
 

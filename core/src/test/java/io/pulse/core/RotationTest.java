@@ -45,6 +45,70 @@ class RotationTest {
   }
 
   @Test
+  void aSweepRotatesManyNamespacesWithAnImportPerChunk() {
+    int n = Rotation.CHUNK * 2 + 7;
+    for (int i = 0; i < n; i++) {
+      f.core.claimNamespace("team" + i, null).await();
+    }
+    makeDue();
+    f.rabbit.calls.clear();
+
+    assertEquals(n, f.rotation().rotateDue().await());
+
+    assertEquals(List.of("import " + Rotation.CHUNK, "import " + Rotation.CHUNK, "import 7"),
+        f.rabbit.calls("import"));
+    assertEquals(List.of("findUsers " + Rotation.CHUNK, "findUsers " + Rotation.CHUNK, "findUsers 7"),
+        f.rabbit.calls("findUsers"), "each standby's owner is checked, a chunk at a time");
+    for (int i = 0; i < n; i++) {
+      NamespaceRecord record = f.store.record("team" + i);
+      assertEquals(2, record.activeUser());
+      assertEquals(record.password(2), f.rabbit.users.get("u-team" + i + "-2").password());
+      assertEquals(f.config.naming().permissions("team" + i), f.rabbit.permissions.get("/ u-team" + i + "-2"));
+    }
+  }
+
+  @Test
+  void standbysMadeAfterTheClaimMakeTheFirstRotationAPasswordChange() {
+    for (String ns : List.of("team", "other")) {
+      f.core.claimNamespace(ns, null).await();
+    }
+    f.rabbit.calls.clear();
+
+    assertEquals(2, f.rotation().prepareStandbys().await());
+
+    assertEquals(List.of("import 2"), f.rabbit.calls("import"));
+    NamespaceRecord record = f.store.record("team");
+    assertEquals(1, record.activeUser(), "the standby is not handed out before its rotation");
+    assertEquals(record.password(2), f.rabbit.users.get("u-team-2").password());
+    assertTrue(f.rabbit.users.get("u-team-2").tags().contains("pulse-managed"));
+    assertEquals(f.config.naming().permissions("team"), f.rabbit.permissions.get("/ u-team-2"));
+    assertEquals(null, f.store.rows.get("team").leaseToken);
+    assertEquals(0, f.rotation().prepareStandbys().await(), "made once");
+
+    String standby = record.password(2);
+    makeDue();
+    f.rabbit.calls.clear();
+    assertEquals(2, f.rotation().rotateDue().await());
+    assertEquals(java.util.Set.of("putUser u-team-2", "putUser u-other-2"), java.util.Set.copyOf(f.rabbit.calls("put")),
+        "a password change each: the permissions stand");
+    assertEquals(2, f.store.record("team").activeUser());
+    assertNotEquals(standby, f.store.record("team").password(2), "the standby gets a fresh password as it goes live");
+  }
+
+  @Test
+  void aStandbyNameHeldByAUserTheServiceDidNotMakeIsNotMade() {
+    f.core.claimNamespace("team", null).await();
+    FakeRabbit.User foreign = new FakeRabbit.User("u-team-2", "theirs", List.of());
+    f.rabbit.users.put(foreign.name(), foreign);
+
+    assertEquals(0, f.rotation().prepareStandbys().await());
+
+    assertEquals(foreign, f.rabbit.users.get("u-team-2"));
+    assertEquals(null, f.store.record("team").password(2));
+    assertEquals(null, f.store.rows.get("team").leaseToken, "the row is given back");
+  }
+
+  @Test
   void laterRotationsChangeOnePasswordWithOneCall() {
     f.core.claimNamespace("team", null).await();
     makeDue();

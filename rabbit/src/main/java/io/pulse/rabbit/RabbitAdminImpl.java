@@ -43,6 +43,13 @@ final class RabbitAdminImpl implements RabbitAdmin {
   private final String authorization;
   private final long timeoutMillis;
   CallMetrics metrics = CallMetrics.NONE;
+  /** A listing of all users costs the broker about as much as this many single reads. */
+  private static final int LISTING_USERS_PER_NAME = 20;
+  /**
+   * How many users the broker held at the last full listing (reconciliation makes one shortly after start); until one
+   * is made the count is unknown and users are read one by one: a listing of 100,000 users outlasts the call timeout.
+   */
+  long knownUsers = Long.MAX_VALUE;
 
   RabbitAdminImpl(WebClient client, URI api, String user, String password, long timeoutMillis) {
     this.client = client;
@@ -71,6 +78,83 @@ final class RabbitAdminImpl implements RabbitAdmin {
   }
 
   @Override
+  public Future<Boolean> createUser(String name, String password, List<String> tags) {
+    JsonObject body = new JsonObject().put("tags", String.join(",", tags == null ? List.of() : tags));
+    if (password == null) {
+      body.put("password_hash", "");
+    } else {
+      body.put("password", password);
+    }
+    // Two creations of one user at once (replicas, concurrent claims) can make the broker answer user_already_exists
+    // to the later one instead of 412; asked again, it answers 412.
+    return Retry.onFailure(3, () -> call(HttpMethod.PUT, "/users/" + encode(name), body, "create user " + name,
+            request -> request.putHeader("If-None-Match", "*"), 412),
+        e -> String.valueOf(e.getMessage()).contains("already_exists"))
+        .map(response -> response.statusCode() != 412);
+  }
+
+  @Override
+  public Future<JsonObject> findUsers(List<String> names) {
+    if (names.isEmpty()) {
+      return Future.succeededFuture(new JsonObject());
+    }
+    if ((long) names.size() * LISTING_USERS_PER_NAME < knownUsers) {
+      List<Future<JsonObject>> found = new ArrayList<>();
+      names.forEach(name -> found.add(getUser(name)));
+      return Future.all(found).map(all -> {
+        JsonObject byName = new JsonObject();
+        for (int i = 0; i < names.size(); i++) {
+          JsonObject user = all.resultAt(i);
+          if (user != null) {
+            byName.put(names.get(i), user);
+          }
+        }
+        return byName;
+      });
+    }
+    java.util.Set<String> wanted = new java.util.HashSet<>(names);
+    return call(HttpMethod.GET, "/users?columns=name,tags", null, "list users").map(response -> {
+      JsonObject byName = new JsonObject();
+      knownUsers = UserListing.read(response.body(), wanted, byName);
+      return byName;
+    });
+  }
+
+  @Override
+  public Future<Void> putUsers(String vhost, JsonArray users, List<String> tags) {
+    if (users.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    JsonArray tagList = new JsonArray(tags == null ? List.of() : new ArrayList<>(tags));
+    JsonArray userDefinitions = new JsonArray();
+    JsonArray permissionDefinitions = new JsonArray();
+    for (int i = 0; i < users.size(); i++) {
+      JsonObject user = users.getJsonObject(i);
+      String name = user.getString("name");
+      userDefinitions.add(new JsonObject()
+          .put("name", name)
+          .put("password_hash", PasswordHash.sha256(user.getString("password")))
+          .put("hashing_algorithm", PasswordHash.ALGORITHM)
+          .put("tags", tagList));
+      JsonObject permissions = user.getJsonObject("permissions");
+      if (permissions != null) {
+        permissionDefinitions.add(new JsonObject()
+            .put("user", name)
+            .put("vhost", vhost)
+            .put("configure", permissions.getString("configure"))
+            .put("write", permissions.getString("write"))
+            .put("read", permissions.getString("read")));
+      }
+    }
+    JsonObject body = new JsonObject().put("users", userDefinitions).put("permissions", permissionDefinitions);
+    // As with putUser: replicas importing one user at once can make RabbitMQ answer user_already_exists; the import
+    // is idempotent, so it is simply made again.
+    return Retry.onFailure(3, () -> call(HttpMethod.POST, "/definitions", body, "import " + users.size()
+            + " user(s) and their permissions on vhost " + vhost),
+        e -> String.valueOf(e.getMessage()).contains("already_exists")).mapEmpty();
+  }
+
+  @Override
   public Future<Void> putPermissions(String vhost, String user, JsonObject permissions) {
     JsonObject body = new JsonObject()
         .put("configure", permissions.getString("configure"))
@@ -88,7 +172,11 @@ final class RabbitAdminImpl implements RabbitAdmin {
   @Override
   public Future<JsonArray> listUsers() {
     return call(HttpMethod.GET, "/users?columns=name,password_hash,hashing_algorithm,tags", null, "list users")
-        .map(HttpResponse::bodyAsJsonArray);
+        .map(response -> {
+          JsonArray users = response.bodyAsJsonArray();
+          knownUsers = users.size();
+          return users;
+        });
   }
 
   @Override

@@ -22,6 +22,7 @@ import io.vertx.serviceproxy.ServiceException;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterAll;
@@ -121,6 +122,77 @@ class RabbitAdminTest {
     JsonArray withColumns = admin.listQueues(vhost, "^queue/casetwin/a$", List.of("name", "messages")).await();
     assertEquals(1, withColumns.size());
     assertEquals(0L, withColumns.getJsonObject(0).getLong("messages", 0L));
+  }
+
+  @Test
+  void manyUsersImportedInOneCallLogInWithTheirPasswordsAndPermissions() throws Exception {
+    String first = prefix + "bulk-1";
+    String second = prefix + "bulk-2";
+    String standby = prefix + "bulk-standby";
+    admin.putUser(second, "old-password", List.of()).await();
+    admin.putPermissions(vhost, second, new JsonObject().put("configure", "^old/").put("write", "^old/")
+        .put("read", "^old/")).await();
+    JsonObject permissions = new JsonObject().put("configure", "^bulk/").put("write", "^bulk/").put("read", "^bulk/");
+
+    admin.putUsers(vhost, new JsonArray()
+        .add(new JsonObject().put("name", first).put("password", "first-password").put("permissions", permissions))
+        .add(new JsonObject().put("name", second).put("password", "second-password"))
+        .add(new JsonObject().put("name", standby).putNull("password").put("permissions", permissions)),
+        List.of("pulse-managed", "monitoring")).await();
+
+    try (Connection c = connect(first, "first-password")) {
+      assertTrue(c.isOpen());
+    }
+    assertEquals("^bulk/", admin.getPermissions(vhost, first).await().getString("configure"));
+    assertEquals(new JsonArray().add("pulse-managed").add("monitoring"), admin.getUser(first).await().getJsonArray("tags"));
+    try (Connection c = connect(second, "second-password")) {
+      assertTrue(c.isOpen(), "an existing user's password is replaced");
+    }
+    assertThrows(Exception.class, () -> connect(second, "old-password").close());
+    assertEquals("^old/", admin.getPermissions(vhost, second).await().getString("read"),
+        "permissions not named in the import are left alone");
+    assertEquals("", admin.getUser(standby).await().getString("password_hash"), "nobody can log in as it");
+    assertEquals("^bulk/", admin.getPermissions(vhost, standby).await().getString("read"));
+    admin.putUsers(vhost, new JsonArray(), List.of()).await();
+  }
+
+  @Test
+  void createUserMakesOnlyAUserThatIsNotThereAndLeavesAnExistingOneAlone() throws Exception {
+    String user = prefix + "create";
+    assertTrue(admin.createUser(user, "first-password", List.of("pulse-managed")).await());
+    assertFalse(admin.createUser(user, "second-password", List.of("administrator")).await());
+    assertEquals(new JsonArray().add("pulse-managed"), admin.getUser(user).await().getJsonArray("tags"));
+    admin.putPermissions(vhost, user, new JsonObject().put("configure", "").put("write", "").put("read", "")).await();
+    try (Connection c = connect(user, "first-password")) {
+      assertTrue(c.isOpen(), "the refused create changed nothing");
+    }
+  }
+
+  @Test
+  void findUsersAnswersTheUsersThatExistByListingOrOneByOne() {
+    String mine = prefix + "find-mine";
+    String plain = prefix + "find-plain";
+    admin.putUser(mine, "p", List.of("pulse-managed", "monitoring")).await();
+    admin.putUser(plain, "p", List.of()).await();
+    List<String> names = List.of(mine, plain, prefix + "find-absent");
+    RabbitAdminImpl direct = new RabbitAdminImpl(client, java.net.URI.create(TestEnv.managementApi()),
+        TestEnv.ADMIN_USER, TestEnv.ADMIN_PASSWORD, 5000);
+    for (long knownUsers : List.of(0L, Long.MAX_VALUE)) {
+      direct.knownUsers = knownUsers;
+      JsonObject found = direct.findUsers(names).await();
+      assertEquals(Set.of(mine, plain), found.fieldNames(), "known users " + knownUsers);
+      assertEquals(new JsonArray().add("pulse-managed").add("monitoring"),
+          found.getJsonObject(mine).getJsonArray("tags"));
+      assertEquals(new JsonArray(), found.getJsonObject(plain).getJsonArray("tags"));
+    }
+    direct.knownUsers = 0;
+    direct.findUsers(List.of(mine)).await();
+    assertTrue(direct.knownUsers >= 2, "a listing counts the broker's users: " + direct.knownUsers);
+    RabbitAdminImpl fresh = new RabbitAdminImpl(client, java.net.URI.create(TestEnv.managementApi()),
+        TestEnv.ADMIN_USER, TestEnv.ADMIN_PASSWORD, 5000);
+    assertEquals(Long.MAX_VALUE, fresh.knownUsers, "unknown until a full listing: names are read one by one");
+    fresh.listUsers().await();
+    assertTrue(fresh.knownUsers >= 2 && fresh.knownUsers < Long.MAX_VALUE);
   }
 
   @Test

@@ -36,15 +36,18 @@ final class NamespaceStoreImpl implements NamespaceStore {
   private final Pool pool;
   private final SecretBox box;
   private final Promise<Void> ready = Promise.promise();
+  private final ClaimBatches claims;
   private volatile String notReadyReason = "the schema migrations have not run yet";
   private volatile boolean stopped;
   /** Where an external database is, to explain one that does not exist; null for the embedded one. */
   volatile PgConnectOptions connectOptions;
 
-  NamespaceStoreImpl(Vertx vertx, Pool pool, SecretBox box) {
+  NamespaceStoreImpl(Vertx vertx, Pool pool, SecretBox box, int poolSize) {
     this.vertx = vertx;
     this.pool = pool;
     this.box = box;
+    // Half the pool at most: the rest stays for other statements, and claims meanwhile gather into batches.
+    this.claims = new ClaimBatches(Math.max(1, poolSize / 2));
   }
 
   void stop() {
@@ -102,10 +105,101 @@ final class NamespaceStoreImpl implements NamespaceStore {
     if (password == null || password.isEmpty()) {
       return PulseError.INPUT_VALIDATION.fail("a new namespace needs a password");
     }
-    return records(Sql.CLAIM, Tuple.of(name, expiresAt, contact, box.seal(name, 1, password),
-            (double) rotationSeconds))
-        .map(NamespaceStoreImpl::first)
+    return claims.claim(new ClaimRow(name, expiresAt, contact, box.seal(name, 1, password), (double) rotationSeconds,
+            Promise.promise()))
         .recover(e -> e instanceof CaseTwinException ? caseTwin(name) : Future.failedFuture(e));
+  }
+
+  /** One claim's statement, waiting to be run alone or with others. */
+  private record ClaimRow(String name, OffsetDateTime expires, String contact, String password,
+      double rotationSeconds, Promise<NamespaceRecord> done) {
+  }
+
+  /**
+   * Claim statements batched the way PostgreSQL batches commits: a claim's statement runs at once while fewer than
+   * {@code inFlight} run; claims arriving while they all run wait for the first to end and then run as one statement
+   * ({@link Sql#CLAIM_MANY}: one round trip, one commit for all of them). Under load that is a handful of claims per
+   * commit, which is how renewals outrun one commit each; a lone claim waits for nobody. A batch that fails is run
+   * again claim by claim, so each claim gets its own answer (a case twin, say). Runs on the store's event loop.
+   */
+  private final class ClaimBatches {
+
+    private static final int MAX_BATCH = 64;
+    private final int inFlightLimit;
+    private final java.util.ArrayDeque<ClaimRow> waiting = new java.util.ArrayDeque<>();
+    private int inFlight;
+
+    ClaimBatches(int inFlightLimit) {
+      this.inFlightLimit = inFlightLimit;
+    }
+
+    Future<NamespaceRecord> claim(ClaimRow row) {
+      waiting.add(row);
+      drain();
+      return row.done().future();
+    }
+
+    private void drain() {
+      while (inFlight < inFlightLimit && !waiting.isEmpty()) {
+        List<ClaimRow> batch = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (java.util.Iterator<ClaimRow> it = waiting.iterator(); it.hasNext() && batch.size() < MAX_BATCH; ) {
+          ClaimRow next = it.next();
+          if (names.add(next.name())) {
+            batch.add(next);
+            it.remove();
+          }
+        }
+        inFlight++;
+        run(batch).onComplete(ar -> {
+          inFlight--;
+          drain();
+        });
+      }
+    }
+
+    private Future<Void> run(List<ClaimRow> batch) {
+      if (batch.size() == 1) {
+        return alone(batch.get(0));
+      }
+      int n = batch.size();
+      String[] names = new String[n];
+      OffsetDateTime[] expires = new OffsetDateTime[n];
+      String[] contacts = new String[n];
+      String[] passwords = new String[n];
+      Double[] seconds = new Double[n];
+      for (int i = 0; i < n; i++) {
+        ClaimRow row = batch.get(i);
+        names[i] = row.name();
+        expires[i] = row.expires();
+        contacts[i] = row.contact();
+        passwords[i] = row.password();
+        seconds[i] = row.rotationSeconds();
+      }
+      return query(Sql.CLAIM_MANY, Tuple.of(names, expires, contacts, passwords, seconds))
+          .transform(ar -> {
+            if (ar.failed()) {
+              return Future.join(batch.stream().map(this::alone).toList()).<Void>mapEmpty().otherwiseEmpty();
+            }
+            java.util.Map<String, NamespaceRecord> claimed = new java.util.HashMap<>();
+            ar.result().forEach(r -> {
+              NamespaceRecord record = toRecord(r);
+              claimed.put(record.name(), record);
+            });
+            // A name without a row is being removed: its claim answers null and waits, as alone.
+            batch.forEach(row -> row.done().tryComplete(claimed.get(row.name())));
+            return Future.succeededFuture();
+          });
+    }
+
+    private Future<Void> alone(ClaimRow row) {
+      return records(Sql.CLAIM, Tuple.of(row.name(), row.expires(), row.contact(), row.password(),
+              row.rotationSeconds()))
+          .map(NamespaceStoreImpl::first)
+          .onComplete(row.done())
+          .<Void>mapEmpty()
+          .otherwiseEmpty();
+    }
   }
 
   private Future<NamespaceRecord> caseTwin(String name) {
@@ -150,6 +244,28 @@ final class NamespaceStoreImpl implements NamespaceStore {
   }
 
   @Override
+  public Future<List<NamespaceRecord>> leaseStandbys(int limit, long leaseSeconds, String token) {
+    return records(Sql.LEASE_STANDBYS, Tuple.of(token, (double) leaseSeconds, limit));
+  }
+
+  @Override
+  public Future<List<String>> recordStandbys(List<String> names, List<String> passwords, String token) {
+    String[] sealed = new String[names.size()];
+    for (int i = 0; i < sealed.length; i++) {
+      sealed[i] = box.seal(names.get(i), 2, passwords.get(i));
+    }
+    return query(Sql.RECORD_STANDBYS, Tuple.of(names.toArray(new String[0]), sealed, token)).map(rows -> {
+      List<String> recorded = new ArrayList<>(rows.size());
+      rows.forEach(row -> {
+        if (row.getBoolean(1)) {
+          recorded.add(row.getString(0));
+        }
+      });
+      return recorded;
+    });
+  }
+
+  @Override
   public Future<List<NamespaceRecord>> leaseRotations(int limit, long leaseSeconds, String token) {
     return records(Sql.LEASE_ROTATIONS, Tuple.of(token, (double) leaseSeconds, limit));
   }
@@ -172,6 +288,22 @@ final class NamespaceStoreImpl implements NamespaceStore {
     return records(Sql.COMPLETE_ROTATION, Tuple.of(name, token, (short) activeUser,
             box.seal(name, activeUser, password), (double) rotationSeconds))
         .map(NamespaceStoreImpl::first);
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> completeRotations(List<String> names, String token, List<Integer> activeUsers,
+      List<String> passwords, long rotationSeconds) {
+    if (names.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    Short[] active = new Short[names.size()];
+    String[] sealed = new String[names.size()];
+    for (int i = 0; i < sealed.length; i++) {
+      active[i] = activeUsers.get(i).shortValue();
+      sealed[i] = box.seal(names.get(i), active[i], passwords.get(i));
+    }
+    return records(Sql.COMPLETE_ROTATIONS, Tuple.of(names.toArray(new String[0]), token, active, sealed,
+        (double) rotationSeconds));
   }
 
   @Override

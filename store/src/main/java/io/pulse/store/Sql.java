@@ -53,6 +53,23 @@ final class Sql {
           + "h AS (" + coalesced("renewed", "c", "renewed AND provisioned") + ") "
           + "SELECT * FROM c";
 
+  /**
+   * {@link #CLAIM} for many namespaces in one statement (one commit): the claims that arrived together. Rows are taken
+   * in name order, so two such statements lock rows in the same order and cannot deadlock each other; a name given
+   * twice is never in one statement.
+   */
+  static final String CLAIM_MANY =
+      "WITH i AS (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::float8[]) "
+          + "AS t(name, expires, contact, p1, secs) ORDER BY name), "
+          + "c AS (INSERT INTO namespaces (name, expires, contact, password_1, next_rotation) "
+          + "SELECT name, expires, contact, p1, now() + make_interval(secs => secs) FROM i "
+          + "ON CONFLICT (name) DO UPDATE SET expires = EXCLUDED.expires, "
+          + "contact = COALESCE(EXCLUDED.contact, namespaces.contact), updated = now() "
+          + "WHERE NOT namespaces.expiring "
+          + "RETURNING " + COLUMNS + ", xmax <> 0 AS renewed), "
+          + "h AS (" + coalesced("renewed", "c", "renewed AND provisioned") + ") "
+          + "SELECT * FROM c";
+
   /** The name unique index that refuses namespaces differing only in letter case. */
   static final String FOLDED_NAME_INDEX = "namespaces_name_folded";
 
@@ -107,6 +124,22 @@ final class Sql {
       + "jsonb_build_object('expires', " + iso("expires") + ") FROM u WHERE $5 AND NOT was) "
       + "SELECT * FROM u";
 
+  /** Namespaces whose standby user is still to be made (a partial index finds them), leased likewise. */
+  static final String LEASE_STANDBYS = TAKE_LEASE
+      + "WHERE name IN (SELECT name FROM namespaces WHERE provisioned AND rotations = 0 AND password_2 IS NULL "
+      + "AND NOT expiring AND " + LEASE_FREE + " LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS;
+
+  /**
+   * Records the standby passwords of the rows still leased with the token and still waiting for one, and releases
+   * every row leased with the token (one being removed meanwhile is given straight back to its removal).
+   */
+  static final String RECORD_STANDBYS = "WITH s AS (SELECT * FROM unnest($1::text[], $2::text[]) AS s(name, password)), "
+      + "old AS (SELECT n.name, (n.rotations = 0 AND n.password_2 IS NULL AND NOT n.expiring) AS waiting "
+      + "FROM namespaces n JOIN s ON n.name = s.name WHERE n.lease_token = $3 FOR UPDATE OF n) "
+      + "UPDATE namespaces n SET password_2 = CASE WHEN old.waiting THEN s.password ELSE n.password_2 END, "
+      + "lease_token = NULL, lease_until = NULL FROM old JOIN s ON s.name = old.name WHERE n.name = old.name "
+      + "RETURNING n.name, old.waiting";
+
   static final String LEASE_ONE = TAKE_LEASE + "WHERE name = $3 AND " + LEASE_FREE + " RETURNING " + COLUMNS;
 
   static final String COMPLETE_ROTATION = "WITH r AS (UPDATE namespaces SET active_user = $3, "
@@ -115,6 +148,18 @@ final class Sql {
       + "next_rotation = now() + make_interval(secs => $5), rotations = rotations + 1, "
       + "lease_token = NULL, lease_until = NULL, updated = now() "
       + "WHERE name = $1 AND lease_token = $2 AND NOT expiring AND active_user <> $3 RETURNING " + COLUMNS + "), "
+      + "h AS (" + coalesced("rotated", "r", "true") + ") "
+      + "SELECT * FROM r";
+
+  static final String COMPLETE_ROTATIONS = "WITH s AS (SELECT * FROM unnest($1::text[], $3::int2[], $4::text[]) "
+      + "AS s(name, active, password)), "
+      + "r AS (UPDATE namespaces n SET active_user = s.active, "
+      + "password_1 = CASE WHEN s.active = 1 THEN s.password ELSE n.password_1 END, "
+      + "password_2 = CASE WHEN s.active = 2 THEN s.password ELSE n.password_2 END, "
+      + "next_rotation = now() + make_interval(secs => $5), rotations = n.rotations + 1, "
+      + "lease_token = NULL, lease_until = NULL, updated = now() FROM s "
+      + "WHERE n.name = s.name AND n.lease_token = $2 AND NOT n.expiring AND n.active_user <> s.active "
+      + "RETURNING " + columns("n") + "), "
       + "h AS (" + coalesced("rotated", "r", "true") + ") "
       + "SELECT * FROM r";
 

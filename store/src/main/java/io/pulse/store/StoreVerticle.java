@@ -78,7 +78,7 @@ public final class StoreVerticle extends VerticleBase {
           .connectingTo(options)
           .using(vertx)
           .build();
-      store = new NamespaceStoreImpl(vertx, pool, box);
+      store = new NamespaceStoreImpl(vertx, pool, box, config.database().poolSize());
       if (config.database().external()) {
         store.connectOptions = options;
       }

@@ -71,6 +71,66 @@ class NamespaceStoreTest {
   }
 
   @Test
+  void claimsArrivingTogetherEachGetTheirOwnRecordAndAnswer() {
+    String stem = TestEnv.unique("many");
+    provisioned(stem + "-renewed", 3600);
+    store.claim(stem + "-renewed", EXPIRES, "old@example.com", "x", 3600).await();
+    store.claim(stem + "-twin", EXPIRES, null, "pw", 3600).await();
+    List<Future<NamespaceRecord>> claims = new ArrayList<>();
+    claims.add(store.claim(stem + "-renewed", "2041-01-01T00:00:00Z", null, "other", 3600));
+    for (int i = 0; i < 40; i++) {
+      claims.add(store.claim(stem + "-" + i, EXPIRES, i % 2 == 0 ? null : "c" + i + "@example.com", "pw-" + i,
+          3600));
+    }
+    claims.add(store.claim((stem + "-TWIN").toUpperCase(), EXPIRES, null, "pw", 3600));
+    claims.add(store.claim(stem + "-0", EXPIRES, null, "pw-again", 3600));
+    Future.join(claims).otherwiseEmpty().await();
+
+    NamespaceRecord renewed = claims.get(0).result();
+    assertEquals(Instant.parse("2041-01-01T00:00:00Z"), renewed.expires());
+    assertEquals("old@example.com", renewed.contact());
+    assertEquals("pw-" + stem + "-renewed", renewed.password(1), "a renewal never changes the password");
+    for (int i = 0; i < 40; i++) {
+      NamespaceRecord record = claims.get(1 + i).result();
+      assertEquals(stem + "-" + i, record.name());
+      assertEquals("pw-" + i, record.password(1));
+      assertEquals(i % 2 == 0 ? null : "c" + i + "@example.com", record.contact());
+    }
+    ServiceException twin = (ServiceException) claims.get(41).cause();
+    assertEquals(409, twin.failureCode(), "a case twin among others is refused alone");
+    assertEquals("pw-0", claims.get(42).result().password(1), "a second claim of one name reads the first's record");
+  }
+
+  @Test
+  void standbysToMakeAreLeasedAndTheirPasswordsRecordedOnce() {
+    String name = TestEnv.unique("standby");
+    provisioned(name, 3600);
+    String token = "token-" + name;
+    List<NamespaceRecord> leased = store.leaseStandbys(100_000, 10, token).await();
+    assertTrue(leased.stream().anyMatch(r -> r.name().equals(name)));
+    assertFalse(store.leaseStandbys(100_000, 10, "other").await().stream().anyMatch(r -> r.name().equals(name)),
+        "a leased row is skipped");
+
+    assertEquals(List.of(), store.recordStandbys(List.of(name), List.of("sb"), "not-the-token").await());
+    assertEquals(List.of(name), store.recordStandbys(List.of(name), List.of("sb"), token).await());
+
+    NamespaceRecord record = store.find(name).await();
+    assertEquals("sb", record.password(2));
+    assertEquals(1, record.activeUser());
+    assertTrue(record.hasUser(2));
+    assertFalse(store.leaseStandbys(100_000, 10, "later").await().stream().anyMatch(r -> r.name().equals(name)),
+        "made once");
+
+    String revoked = TestEnv.unique("standby-revoked");
+    provisioned(revoked, 3600);
+    assertTrue(store.leaseStandbys(100_000, 10, "holder-" + revoked).await().stream()
+        .anyMatch(r -> r.name().equals(revoked)));
+    store.markExpiring(revoked, "test").await();
+    assertEquals(List.of(), store.recordStandbys(List.of(revoked), List.of("sb"), "holder-" + revoked).await());
+    assertNotNull(store.lease(revoked, 10, "removal").await(), "a row being removed is given back at once");
+  }
+
+  @Test
   void aClaimRenewsExpiresAndKeepsTheContactWhenItGivesNone() {
     String name = TestEnv.unique("renew");
     store.claim(name, EXPIRES, "a@example.com", "pw", 3600).await();
@@ -115,6 +175,37 @@ class NamespaceStoreTest {
     assertEquals("pw-" + name, rotated.password(1));
     assertEquals(1, rotated.rotations());
     assertNotNull(store.lease(name, 60, "anyone").await(), "completing a rotation gives the lease back");
+  }
+
+  @Test
+  void rotationsRecordedTogetherAreRecordedOnlyUnderTheirLease() {
+    String a = TestEnv.unique("rotate-a");
+    String b = TestEnv.unique("rotate-b");
+    String c = TestEnv.unique("rotate-c");
+    for (String name : List.of(a, b, c)) {
+      provisioned(name, 0);
+    }
+    store.lease(a, 60, "holder").await();
+    store.lease(b, 60, "holder").await();
+    store.lease(c, 60, "other").await();
+    store.completeRotation(b, "holder", 2, "first", 0).await();
+    store.lease(b, 60, "holder").await();
+
+    List<NamespaceRecord> done = store.completeRotations(List.of(a, b, c), "holder", List.of(2, 1, 2),
+        List.of("new-a", "new-b", "new-c"), 3600).await();
+
+    assertEquals(Set.of(a, b), Set.copyOf(names(done)), "c is leased by another holder");
+    NamespaceRecord ra = store.find(a).await();
+    assertEquals(2, ra.activeUser());
+    assertEquals("new-a", ra.password(2));
+    assertEquals("pw-" + a, ra.password(1));
+    NamespaceRecord rb = store.find(b).await();
+    assertEquals(1, rb.activeUser());
+    assertEquals("new-b", rb.password(1));
+    assertEquals("first", rb.password(2));
+    assertEquals(2, rb.rotations());
+    assertEquals(0, store.find(c).await().rotations());
+    assertNotNull(store.lease(a, 60, "anyone").await(), "recording gives the lease back");
   }
 
   @Test

@@ -43,6 +43,7 @@ public final class FakeRabbit implements RabbitAdmin {
   public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
   private Predicate<String> failing = call -> false;
 
+
   /** From now on, calls whose record ({@code "<method> <target>"}) matches fail with 503. */
   public FakeRabbit failWhen(Predicate<String> calls) {
     this.failing = calls;
@@ -83,6 +84,62 @@ public final class FakeRabbit implements RabbitAdmin {
       users.put(name, new User(name, password, tags == null ? List.of() : List.copyOf(tags)));
       return null;
     });
+  }
+
+  @Override
+  public Future<Boolean> createUser(String name, String password, List<String> tags) {
+    return call("createUser " + name, () -> {
+      if (users.containsKey(name)) {
+        return false;
+      }
+      users.put(name, new User(name, password, tags == null ? List.of() : List.copyOf(tags)));
+      return true;
+    });
+  }
+
+  /** Recorded as {@code "findUsers <n>"}: one call, as the listing it stands for. */
+  @Override
+  public Future<JsonObject> findUsers(List<String> names) {
+    return call("findUsers " + names.size(), () -> {
+      JsonObject found = new JsonObject();
+      names.forEach(name -> {
+        if (users.containsKey(name)) {
+          found.put(name, userJson(users.get(name)));
+        }
+      });
+      return found;
+    });
+  }
+
+  /**
+   * One call for all, recorded as {@code "import <n>"}, that applies every user and permission or none: it fails (503)
+   * when a {@code "putUser <name>"} or {@code "putPermissions <name>"} it stands for matches {@link #failWhen}.
+   * Those are recorded too, so tests read the same effects whether they came one by one or imported.
+   */
+  @Override
+  public Future<Void> putUsers(String vhost, JsonArray batch, List<String> tags) {
+    calls.add("import " + batch.size());
+    List<String> parts = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      JsonObject user = batch.getJsonObject(i);
+      parts.add("putUser " + user.getString("name"));
+      if (user.getJsonObject("permissions") != null) {
+        parts.add("putPermissions " + user.getString("name"));
+      }
+    }
+    calls.addAll(parts);
+    if (parts.stream().anyMatch(failing)) {
+      return PulseError.SERVICE_UNAVAILABLE.fail("RabbitMQ management API is unreachable (fake: import)");
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      JsonObject user = batch.getJsonObject(i);
+      String name = user.getString("name");
+      users.put(name, new User(name, user.getString("password"), tags == null ? List.of() : List.copyOf(tags)));
+      if (user.getJsonObject("permissions") != null) {
+        permissions.put(vhost + " " + name, user.getJsonObject("permissions").copy());
+      }
+    }
+    return Future.succeededFuture();
   }
 
   @Override

@@ -166,6 +166,36 @@ public final class FakeStore implements NamespaceStore {
   }
 
   @Override
+  public Future<List<NamespaceRecord>> leaseStandbys(int limit, long leaseSeconds, String token) {
+    return call("leaseStandbys", () -> Future.succeededFuture(lease(rows.values().stream()
+        .filter(r -> r.record.provisioned() && !r.record.expiring() && r.record.rotations() == 0
+            && r.record.password(2) == null && leaseFree(r))
+        .toList(), limit, leaseSeconds, token)));
+  }
+
+  @Override
+  public Future<List<String>> recordStandbys(List<String> names, List<String> passwords, String token) {
+    return call("recordStandbys", () -> {
+      List<String> recorded = new ArrayList<>();
+      for (int i = 0; i < names.size(); i++) {
+        Row row = rows.get(names.get(i));
+        NamespaceRecord r = row == null ? null : row.record;
+        if (r == null || !token.equals(row.leaseToken)) {
+          continue;
+        }
+        if (r.rotations() == 0 && r.password(2) == null && !r.expiring()) {
+          row.record = with(r, r.expires(), r.contact(), r.activeUser(), r.password(1), passwords.get(i),
+              r.nextRotation(), r.provisioned(), false, 0);
+          recorded.add(names.get(i));
+        }
+        row.leaseToken = null;
+        row.leaseUntil = null;
+      }
+      return Future.succeededFuture(recorded);
+    });
+  }
+
+  @Override
   public Future<List<NamespaceRecord>> leaseRotations(int limit, long leaseSeconds, String token) {
     return call("leaseRotations", () -> Future.succeededFuture(lease(rows.values().stream()
         .filter(r -> r.record.provisioned() && !r.record.expiring() && !r.record.nextRotation().isAfter(now)
@@ -221,6 +251,24 @@ public final class FakeStore implements NamespaceStore {
       row.leaseUntil = null;
       return Future.succeededFuture(row.record);
     });
+  }
+
+  @Override
+  public Future<List<NamespaceRecord>> completeRotations(List<String> names, String token, List<Integer> activeUsers,
+      List<String> passwords, long rotationSeconds) {
+    List<NamespaceRecord> done = new ArrayList<>();
+    Future<Void> all = Future.succeededFuture();
+    for (int i = 0; i < names.size(); i++) {
+      int n = i;
+      all = all.compose(v -> completeRotation(names.get(n), token, activeUsers.get(n), passwords.get(n),
+          rotationSeconds).map(r -> {
+            if (r != null) {
+              done.add(r);
+            }
+            return null;
+          }));
+    }
+    return all.map(v -> done);
   }
 
   @Override

@@ -34,6 +34,28 @@ public interface RabbitAdmin {
    */
   Future<Void> putUser(String name, String password, List<String> tags);
 
+  /**
+   * Creates a user only when no user of that name exists, in one call ({@code If-None-Match: *}): answers true when it
+   * made the user, false (and changes nothing) when one of that name was there already.
+   */
+  Future<Boolean> createUser(String name, String password, List<String> tags);
+
+  /**
+   * The users of these names that exist, as {@code {name: {"name", "tags"}}}: read with one listing of all users or one
+   * call per name, whichever costs the broker less (the listing while the broker is known, from its last full listing,
+   * to hold at most about twenty users per name asked for).
+   */
+  Future<JsonObject> findUsers(List<String> names);
+
+  /**
+   * Creates or updates many users in one call ({@code POST /api/definitions}, with salted SHA-256 password hashes
+   * computed here, so the broker hashes nothing): each entry is {@code {"name", "password", "permissions"?}}, a
+   * {@code null} password giving the empty hash (nobody can log in), and {@code permissions}
+   * ({@code {"configure", "write", "read"}}) set on {@code vhost} when given. Every user gets {@code tags}. Users and
+   * permissions not named are left alone; a named user is replaced whoever made it, so callers check ownership first.
+   */
+  Future<Void> putUsers(String vhost, JsonArray users, List<String> tags);
+
   /** Sets a user's configure/write/read permissions on a vhost: {@code {"configure", "write", "read"}}. */
   Future<Void> putPermissions(String vhost, String user, JsonObject permissions);
 

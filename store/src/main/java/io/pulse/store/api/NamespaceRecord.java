@@ -175,7 +175,7 @@ public class NamespaceRecord {
    * first claim then needs two management calls, not four).
    */
   public boolean hasUser(int n) {
-    return n == 1 || rotations > 0;
+    return n == activeUser || rotations > 0 || (n == 2 && password2 != null);
   }
 
   /** The user on standby: the one the next rotation gives a fresh password and makes active. */

@@ -65,6 +65,19 @@ public interface NamespaceStore {
 
   // --- Maintenance: replicas share the work by leasing rows (a random token, valid for leaseSeconds). ----------
 
+  /**
+   * Leases up to {@code limit} live namespaces whose standby user is not made yet (none has rotated), skipping rows
+   * another holder leases.
+   */
+  Future<List<NamespaceRecord>> leaseStandbys(int limit, long leaseSeconds, String token);
+
+  /**
+   * Records the standby passwords of namespaces leased with {@code token} ({@code names[i]} got {@code passwords[i]})
+   * and releases them all; answers the names recorded (a row no longer leased with the token is left alone, one being
+   * removed meanwhile is only released).
+   */
+  Future<List<String>> recordStandbys(List<String> names, List<String> passwords, String token);
+
   /** Leases up to {@code limit} provisioned namespaces whose rotation is due, skipping rows another holder leases. */
   Future<List<NamespaceRecord>> leaseRotations(int limit, long leaseSeconds, String token);
 
@@ -86,6 +99,13 @@ public interface NamespaceStore {
    */
   Future<NamespaceRecord> completeRotation(String name, String token, int activeUser, String password,
       long rotationSeconds);
+
+  /**
+   * {@link #completeRotation} for many namespaces in one statement ({@code names[i]} now has {@code activeUsers[i]}
+   * active with {@code passwords[i]}); answers the records rotated, without those whose lease was lost.
+   */
+  Future<List<NamespaceRecord>> completeRotations(List<String> names, String token, List<Integer> activeUsers,
+      List<String> passwords, long rotationSeconds);
 
   /**
    * Extends every lease held under these tokens to {@code leaseSeconds} from now: a live holder renews its leases while

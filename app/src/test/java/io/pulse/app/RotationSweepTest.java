@@ -1,0 +1,82 @@
+package io.pulse.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.AuthenticationFailureException;
+import io.pulse.testkit.TestEnv;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A sweep over more namespaces than one import carries (the broker gets their new passwords a chunk at a time) rotates
+ * every one of them, against the real broker and database, and the usual rules hold for each: the standby is handed
+ * out, the old password works until the rotation after, then it is refused.
+ */
+@ExtendWith(VertxExtension.class)
+class RotationSweepTest {
+
+  /** Above one chunk of the sweep (500 namespaces), so the sweep imports more than once. */
+  private static final int NAMESPACES = 510;
+
+  @Test
+  void aSweepOfManyDueNamespacesRotatesAllAndRetiresOldPasswordsOneRotationLater(Vertx vertx) throws Exception {
+    try (RunningService service = RunningService.start(vertx, Map.of("PULSE_MAINTENANCE_INTERVAL", "300ms",
+        "PULSE_RECONCILE_INTERVAL", "1h"))) {
+      String prefix = TestEnv.unique("sweep") + "-";
+      List<String> names = new ArrayList<>();
+      List<String> first = new ArrayList<>();
+      for (int i = 0; i < NAMESPACES; i++) {
+        names.add(prefix + i);
+        first.add(service.claim(prefix + i, null).bodyAsJsonObject().getString("connectionString"));
+      }
+      double posts = service.rabbitCalls("POST");
+
+      makeDue(service, prefix);
+      awaitRotations(service, prefix, 1);
+      assertTrue(service.rabbitCalls("POST") - posts >= 2, "the sweep imported chunk by chunk");
+      List<String> second = new ArrayList<>();
+      for (int i = 0; i < NAMESPACES; i++) {
+        String reclaimed = service.claim(names.get(i), null).bodyAsJsonObject().getString("connectionString");
+        assertTrue(reclaimed.contains(service.username(names.get(i), 2) + ":"), "the standby is handed out");
+        second.add(reclaimed);
+        TestEnv.connect(reclaimed).close();
+        TestEnv.connect(first.get(i)).close();
+      }
+
+      makeDue(service, prefix);
+      awaitRotations(service, prefix, 2);
+      for (int i = 0; i < NAMESPACES; i++) {
+        String old = first.get(i);
+        assertThrows(AuthenticationFailureException.class, () -> TestEnv.connect(old).close(),
+            "the first password is refused after the second rotation");
+        TestEnv.connect(second.get(i)).close();
+        String third = service.claim(names.get(i), null).bodyAsJsonObject().getString("connectionString");
+        assertTrue(third.contains(service.username(names.get(i), 1) + ":"));
+        TestEnv.connect(third).close();
+      }
+    }
+  }
+
+  private static void makeDue(RunningService service, String prefix) {
+    TestEnv.sql(service.vertx, service.database,
+        "UPDATE namespaces SET next_rotation = now() - interval '1 second' WHERE name LIKE $1", prefix + "%");
+  }
+
+  private static void awaitRotations(RunningService service, String prefix, int rotations) {
+    TestEnv.eventually(60, "every namespace rotated " + rotations + " time(s)", () -> TestEnv.sql(service.vertx,
+        service.database, "SELECT count(*) FROM namespaces WHERE name LIKE $1 AND rotations >= $2", prefix + "%",
+        rotations).get(0).getLong(0) == NAMESPACES);
+    assertEquals(NAMESPACES, TestEnv.sql(service.vertx, service.database,
+        "SELECT count(*) FROM namespaces WHERE name LIKE $1 AND rotations = $2", prefix + "%", rotations)
+        .get(0).getLong(0), "each exactly " + rotations + " time(s)");
+  }
+}
