@@ -26,7 +26,7 @@ final class Migrations {
 
   /** In order. A new migration is a new file here and in the list; applied ones never change. */
   static final List<String> FILES = List.of("V1__namespaces.sql", "V2__lifecycle.sql", "V3__queue_states.sql",
-      "V4__hot_reclaims.sql", "V5__ownership.sql", "V6__self_service.sql");
+      "V4__hot_reclaims.sql", "V5__ownership.sql", "V6__self_service.sql", "V7__standby_pending.sql");
 
   private Migrations() {
   }
@@ -61,7 +61,7 @@ final class Migrations {
         .mapEmpty();
   }
 
-  private static int version(String file) {
+  static int version(String file) {
     return Integer.parseInt(file.substring(1, file.indexOf("__")));
   }
 
