@@ -218,7 +218,9 @@ public final class MonitorSweep {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    // The flags the service ships with (scripts/run, the Dockerfile), so its memory is what an operator sees.
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "@scripts/jvm.options"));
     String javaOpts = System.getenv("PULSE_BENCH_JAVA_OPTS");
     if (javaOpts != null && !javaOpts.isBlank()) {
       command.addAll(List.of(javaOpts.trim().split("\\s+")));

@@ -565,7 +565,9 @@ public final class Soak {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    // The flags the service ships with (scripts/run, the Dockerfile).
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "@scripts/jvm.options"));
     String javaOpts = System.getenv("PULSE_SOAK_JAVA_OPTS");
     if (javaOpts != null && !javaOpts.isBlank()) {
       command.addAll(List.of(javaOpts.trim().split("\\s+")));
