@@ -91,6 +91,7 @@ class RotationTest {
     assertEquals(2, f.rotation().rotateDue().await());
     assertEquals(java.util.Set.of("putUser u-team-2", "putUser u-other-2"), java.util.Set.copyOf(f.rabbit.calls("put")),
         "a password change each: the permissions stand");
+    assertEquals(List.of(), f.rabbit.calls("import"), "password changes are single PUTs, not an import");
     assertEquals(2, f.store.record("team").activeUser());
     assertNotEquals(standby, f.store.record("team").password(2), "the standby gets a fresh password as it goes live");
   }

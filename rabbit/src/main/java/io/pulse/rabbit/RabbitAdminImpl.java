@@ -45,11 +45,14 @@ final class RabbitAdminImpl implements RabbitAdmin {
   CallMetrics metrics = CallMetrics.NONE;
   /** A listing of all users costs the broker about as much as this many single reads. */
   private static final int LISTING_USERS_PER_NAME = 20;
+  /** The count of users is not known yet. */
+  private static final long UNKNOWN = -1;
   /**
-   * How many users the broker held at the last full listing (reconciliation makes one shortly after start); until one
-   * is made the count is unknown and users are read one by one: a listing of 100,000 users outlasts the call timeout.
+   * How many users the broker held at the last full listing (-1: none made yet). Until one is made, the first lookup
+   * tries a listing; when that fails (a listing of 100,000 users outlasts the call timeout), users are read one by one
+   * until a listing (reconciliation's) shows the broker small enough.
    */
-  long knownUsers = Long.MAX_VALUE;
+  long knownUsers = UNKNOWN;
 
   RabbitAdminImpl(WebClient client, URI api, String user, String password, long timeoutMillis) {
     this.client = client;
@@ -98,6 +101,12 @@ final class RabbitAdminImpl implements RabbitAdmin {
     if (names.isEmpty()) {
       return Future.succeededFuture(new JsonObject());
     }
+    if (knownUsers == UNKNOWN) {
+      return listUsers(names).recover(e -> {
+        knownUsers = Long.MAX_VALUE;
+        return findUsers(names);
+      });
+    }
     if ((long) names.size() * LISTING_USERS_PER_NAME < knownUsers) {
       List<Future<JsonObject>> found = new ArrayList<>();
       names.forEach(name -> found.add(getUser(name)));
@@ -112,6 +121,10 @@ final class RabbitAdminImpl implements RabbitAdmin {
         return byName;
       });
     }
+    return listUsers(names);
+  }
+
+  private Future<JsonObject> listUsers(List<String> names) {
     java.util.Set<String> wanted = new java.util.HashSet<>(names);
     return call(HttpMethod.GET, "/users?columns=name,tags", null, "list users").map(response -> {
       JsonObject byName = new JsonObject();
