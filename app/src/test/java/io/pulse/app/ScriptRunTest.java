@@ -43,7 +43,7 @@ class ScriptRunTest {
     assertTrue(output.contains("points at rabbit.example.com, not this machine: not provisioning"), output);
     assertFalse(output.contains("PROVISIONED"), output);
     assertFalse(output.contains("s3cret-pw"), output);
-    assertTrue(output.contains("STARTED -jar app/target/pulse.jar serve"), output);
+    assertTrue(output.contains("STARTED @scripts/jvm.options -jar app/target/pulse.jar serve"), output);
   }
 
   @Test

@@ -4,7 +4,6 @@ import io.pulse.client.PulseError;
 import io.pulse.config.DryRun;
 import io.pulse.config.Naming;
 import io.pulse.config.PulseConfig;
-import io.pulse.config.Retry;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.store.api.NamespaceRecord;
 import io.pulse.store.api.NamespaceStore;
@@ -84,9 +83,7 @@ final class Removal {
         return PulseError.RESOURCE_NOT_FOUND.fail("Namespace '" + name + "' does not exist");
       }
       String token = leases.open();
-      Future<Void> removed = store.lease(name, leases.seconds(), token).compose(leased -> leased == null
-          ? gone(name)
-          : remove(leased, token, "was revoked", new DryRun(false)));
+      Future<Void> removed = removeOrAwait(name, token, Math.max(1, revocationWaitMillis / GONE_POLL_MILLIS));
       removed.onComplete(ar -> leases.close(token));
       Future<NamespaceCore.Revocation> outcome = removed.map(NamespaceCore.Revocation.REMOVED).recover(e -> {
         log.info("Revocation of namespace {} is under way and will finish later: {}", name, e.getMessage());
@@ -97,12 +94,26 @@ final class Removal {
     });
   }
 
-  /** Succeeds when another holder (a maintenance sweep) has removed the namespace; polls until the wait is over. */
-  private Future<Void> gone(String name) {
-    long polls = Math.max(1, revocationWaitMillis / GONE_POLL_MILLIS);
-    return Retry.polling(vertx, (int) polls, GONE_POLL_MILLIS, () -> store.findAll(List.of(name)), List::isEmpty)
-        .compose(left -> left.isEmpty() ? Future.succeededFuture()
-            : Future.failedFuture(new IllegalStateException("another holder is still removing it")));
+  /**
+   * Removes the namespace under a lease of its own; while another holder has it, polls until that holder has removed
+   * it (an expiry sweep) or let it go (a rotation or the standby step, which do not remove: then this removal takes
+   * the lease and goes on), for at most {@code polls} polls.
+   */
+  private Future<Void> removeOrAwait(String name, String token, long polls) {
+    return store.lease(name, leases.seconds(), token).compose(leased -> {
+      if (leased != null) {
+        return remove(leased, token, "was revoked", new DryRun(false));
+      }
+      return store.findAll(List.of(name)).compose(left -> {
+        if (left.isEmpty()) {
+          return Future.succeededFuture();
+        }
+        if (polls <= 0) {
+          return Future.failedFuture(new IllegalStateException("another holder is still working on it"));
+        }
+        return vertx.timer(GONE_POLL_MILLIS).compose(v -> removeOrAwait(name, token, polls - 1));
+      });
+    });
   }
 
   private Future<Void> remove(NamespaceRecord record, String token, String why, DryRun dryRun) {
