@@ -13,6 +13,8 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.List;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +73,19 @@ final class Access {
       throw PulseError.INPUT_VALIDATION.exception("Request body must be a JSON object such as " + example);
     }
     return (JsonObject) parsed;
+  }
+
+  /** The query arguments as a JSON object of strings; an argument given twice is refused (400). */
+  static JsonObject query(RoutingContext ctx) {
+    JsonObject query = new JsonObject();
+    for (String key : ctx.queryParams().names()) {
+      List<String> values = ctx.queryParams().getAll(key);
+      if (values.size() > 1) {
+        throw PulseError.INVALID_REQUEST_ARGUMENTS.exception("query argument '" + key + "' is given twice");
+      }
+      query.put(key, values.get(0));
+    }
+    return query;
   }
 
   /** Answers 200 with the call's JSON, or its failure as an error body. */

@@ -91,15 +91,13 @@ final class NamespaceRoutes {
   }
 
   private void listNamespaces(RoutingContext ctx) {
-    JsonObject query = new JsonObject();
-    ctx.queryParams().forEach((k, v) -> query.put(k, v));
     RequestInfo info = new RequestInfo("listNamespaces", new JsonObject(), null);
-    for (String key : ctx.queryParams().names()) {
-      if (ctx.queryParams().getAll(key).size() > 1) {
-        Errors.send(ctx, info,
-            PulseError.INVALID_REQUEST_ARGUMENTS.exception("query argument '" + key + "' is given twice"));
-        return;
-      }
+    JsonObject query;
+    try {
+      query = Access.query(ctx);
+    } catch (ServiceException e) {
+      Errors.send(ctx, info, e);
+      return;
     }
     Access.answer(ctx, info, namespaces.listNamespaces(query));
   }

@@ -56,18 +56,18 @@ final class SelfServiceRoutes {
         namespaces.namespaceDetails(name)));
     router.patch(ns).handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES)).handler(this::update);
     router.get(ns + "/queues").handler(ctx -> owner(ctx, "namespaceQueues", (name, caller) ->
-        namespaces.namespaceQueues(name, query(ctx))));
+        namespaces.namespaceQueues(name, Access.query(ctx))));
     router.get(ns + "/connections").handler(ctx -> owner(ctx, "namespaceConnections", (name, caller) ->
         namespaces.namespaceConnections(name)));
     router.get(ns + "/history").handler(ctx -> owner(ctx, "namespaceHistory", (name, caller) ->
-        namespaces.namespaceHistory(name, query(ctx))));
+        namespaces.namespaceHistory(name, Access.query(ctx))));
     router.delete(ns + "/queue/:queue").handler(this::deleteQueue);
     router.post(ns + "/queue/:queue/purge").handler(ctx -> owner(ctx, "purgeQueue", (name, caller) ->
         namespaces.purgeQueue(name, ctx.pathParam("queue"), caller.name())));
 
     router.get(base + "/queues").handler(ctx -> admin(ctx, "biggestQueues", caller ->
-        operators.biggestQueues(query(ctx))));
-    router.get(base + "/history").handler(ctx -> admin(ctx, "history", caller -> operators.history(query(ctx))));
+        operators.biggestQueues(Access.query(ctx))));
+    router.get(base + "/history").handler(ctx -> admin(ctx, "history", caller -> operators.history(Access.query(ctx))));
     router.get(base + "/exemptions").handler(ctx -> admin(ctx, "exemptions", caller -> operators.exemptions()));
     router.put(base + "/exemptions/:queue").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
         .handler(this::putExemption);
@@ -183,19 +183,6 @@ final class SelfServiceRoutes {
   private void admin(RoutingContext ctx, String method, Function<Caller, Future<JsonObject>> call) {
     RequestInfo info = new RequestInfo(method, new JsonObject(), null);
     Access.answer(ctx, info, access.authorize(ctx, ADMIN_SCOPE).compose(call));
-  }
-
-  /** The query arguments as a JSON object of strings; an argument given twice is refused (400). */
-  private static JsonObject query(RoutingContext ctx) {
-    JsonObject query = new JsonObject();
-    for (String key : ctx.queryParams().names()) {
-      List<String> values = ctx.queryParams().getAll(key);
-      if (values.size() > 1) {
-        throw PulseError.INVALID_REQUEST_ARGUMENTS.exception("query argument '" + key + "' is given twice");
-      }
-      query.put(key, values.get(0));
-    }
-    return query;
   }
 
   @FunctionalInterface
