@@ -233,6 +233,9 @@ class LifecycleTest {
         for (int i = 0; i < count; i++) {
           assertEquals(200, service.claim(stem + "-" + i, null).statusCode());
         }
+        // Maintenance makes the standby users first, so each rotation below is one password change.
+        TestEnv.eventually(60, "every standby user made", () -> TestEnv.sql(vertx, service.database,
+            "SELECT 1 FROM namespaces WHERE name LIKE $1 AND password_2 IS NULL", stem + "-%").isEmpty());
         double putsHere = service.rabbitCalls("PUT");
         double putsThere = puts(replica);
         double postsHere = service.rabbitCalls("POST");
@@ -252,8 +255,8 @@ class LifecycleTest {
           assertEquals(1, (int) row.getInteger("rotations"));
           assertEquals(2, (int) row.getShort("active_user"));
         });
-        // A rotation reaches the broker as one password PUT (or, for a standby not made yet, in an import); a replica
-        // that lost a race would put the database's password back with a PUT of its own, beyond one per namespace.
+        // A rotation reaches the broker as one password PUT (many at once go in an import); a replica that lost a race
+        // would put the database's password back with a PUT of its own, beyond one per namespace.
         double puts = service.rabbitCalls("PUT") - putsHere + puts(replica) - putsThere;
         double posts = service.rabbitCalls("POST") - postsHere + calls(replica, "POST") - postsThere;
         assertTrue(puts <= count, "no replica had to undo a rotation the other made: " + puts + " PUTs");

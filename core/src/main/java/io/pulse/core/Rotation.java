@@ -23,15 +23,20 @@ import org.slf4j.LoggerFactory;
 final class Rotation {
 
   private static final Logger log = LoggerFactory.getLogger(Rotation.class);
-  /** Rows leased at once; the next lease is taken when a batch is done, so a large batch keeps every lane busy. */
-  private static final int BATCH = 1000;
   /**
-   * Namespaces whose new passwords go to the broker in one import: an import costs the broker tens of milliseconds
-   * however small, then well under a millisecond per user, so imports are made large.
+   * Namespaces leased, and whose new passwords go to the broker in one import, at a time: an import costs the broker
+   * tens of milliseconds however small, then well under a millisecond per user, so imports are made large.
    */
   static final int CHUNK = 500;
-  /** Chunks under way at once, so one chunk's owner checks and database writes overlap the other's import. */
+  /**
+   * Lanes working at once, each leasing a chunk, rotating it and leasing the next until none is due, so one lane's
+   * lease and database writes overlap the other's import.
+   */
   static final int CHUNKS_AT_ONCE = 2;
+  /** Users put into the broker in one import from this many on; fewer go one PUT each ({@link #put}). */
+  static final int IMPORT_FROM = 50;
+  /** Single PUTs in flight at once. */
+  private static final int PUTS_AT_ONCE = 16;
 
   private final PulseConfig config;
   private final Naming naming;
@@ -49,83 +54,137 @@ final class Rotation {
 
   /** Rotates every namespace whose rotation is due; answers how many rotated. */
   Future<Integer> rotateDue() {
-    return leases.with(token -> store.leaseRotations(BATCH, leases.seconds(), token).compose(batch -> {
-      List<List<NamespaceRecord>> chunks = new ArrayList<>();
-      for (int i = 0; i < batch.size(); i += CHUNK) {
-        chunks.add(batch.subList(i, Math.min(batch.size(), i + CHUNK)));
+    return leases.with(token -> {
+      List<Future<Integer>> lanes = new ArrayList<>();
+      for (int i = 0; i < CHUNKS_AT_ONCE; i++) {
+        lanes.add(lane(token, 0));
       }
-      Future<Integer> rotated = Lanes.map(chunks, CHUNKS_AT_ONCE, chunk -> rotate(chunk, token))
-          .map(counts -> counts.stream().mapToInt(Integer::intValue).sum());
-      return batch.size() < BATCH ? rotated : rotated.compose(n -> rotateDue().map(m -> n + m));
-    }));
+      return Future.all(lanes).map(all -> lanes.stream().mapToInt(Future::result).sum());
+    });
   }
 
-  /**
-   * Rotates a chunk of leased namespaces: each standby user's owner is checked (a standby name held by a user the
-   * service did not make is never touched), the others get fresh passwords in one import (at a namespace's first
-   * rotation the standby user is made, with its permissions, in the same import), and each rotation is then recorded
-   * under the lease.
-   */
-  /** Password changes of existing standby users in flight at once, as many as the bare benchmark's client makes. */
-  static final int PASSWORD_CHANGES_AT_ONCE = 16;
-
-  private Future<Integer> rotate(List<NamespaceRecord> chunk, String token) {
-    List<String> standbyNames = chunk.stream().map(this::standbyName).toList();
-    return rabbit.findUsers(standbyNames).compose(current -> {
-      List<NamespaceRecord> rotating = new ArrayList<>();
-      List<String> passwords = new ArrayList<>();
-      JsonArray users = new JsonArray();
-      List<Future<Void>> refused = new ArrayList<>();
-      for (int i = 0; i < chunk.size(); i++) {
-        NamespaceRecord record = chunk.get(i);
-        int standby = record.standbyUser();
-        String user = standbyName(record);
-        JsonObject found = current.getJsonObject(user);
-        if (found != null && !naming.isOwnUser(found, !record.usersMarked() && record.hasUser(standby))) {
-          log.warn("Rotation of {} failed; a later sweep retries: RabbitMQ user {} exists and was not made by this"
-              + " service; the namespace cannot rotate until the broker's operator removes that user", record.name(),
-              user);
-          refused.add(store.release(record.name(), token).otherwiseEmpty());
-          continue;
-        }
-        String password = Credentials.newPassword();
-        rotating.add(record);
-        passwords.add(password);
-        JsonObject entry = new JsonObject().put("name", user).put("password", password);
-        if (!record.hasUser(standby)) {
-          // The standby user is made at the first rotation: then it needs its permissions too.
-          entry.put("permissions", naming.permissions(record.name()));
-        }
-        users.add(entry);
+  /** Leases a chunk of due namespaces and rotates it, then the next, until none is left; answers how many rotated. */
+  private Future<Integer> lane(String token, int rotated) {
+    return store.leaseRotations(CHUNK, leases.seconds(), token).compose(chunk -> {
+      if (chunk.isEmpty()) {
+        return Future.succeededFuture(rotated);
       }
-      return Future.join(refused).transform(ignored -> put(users, token)).compose(changed -> {
-        List<NamespaceRecord> done = new ArrayList<>();
-        List<String> donePasswords = new ArrayList<>();
-        List<NamespaceRecord> failed = new ArrayList<>();
-        for (int i = 0; i < rotating.size(); i++) {
-          if (changed.get(i)) {
-            done.add(rotating.get(i));
-            donePasswords.add(passwords.get(i));
-          } else {
-            failed.add(rotating.get(i));
-          }
-        }
-        if (!failed.isEmpty()) {
-          log.warn("Rotation of {} namespace(s) failed; a later sweep retries", failed.size());
-        }
-        return Lanes.count(failed, record -> store.release(record.name(), token).transform(
-                ar -> Future.succeededFuture(false)))
-            .compose(n -> complete(done, donePasswords, token));
-      });
-    }, e -> {
-      log.warn("Rotation of {} namespace(s) failed; a later sweep retries: {}", chunk.size(), e.getMessage());
-      return Lanes.count(chunk, record -> store.release(record.name(), token).transform(
-          ar -> Future.succeededFuture(false)));
+      Future<Integer> done = rotate(chunk, token);
+      return chunk.size() < CHUNK ? done.map(n -> rotated + n) : done.compose(n -> lane(token, rotated + n));
     });
   }
 
   /**
-   * Makes the standby users of namespaces that have none yet (claimed since the last sweep), a chunk per import, so
+   * Rotates a leased chunk. A standby the database says the service made and tagged is the service's, and its new
+   * password goes to the broker at once; a standby not made yet (or made before the service tagged its users) first has
+   * its name's owner checked, in one lookup for them all (a listing of the broker's users while it holds few, else
+   * single reads), so that lookup never holds up the others.
+   */
+  private Future<Integer> rotate(List<NamespaceRecord> chunk, String token) {
+    List<NamespaceRecord> proven = new ArrayList<>();
+    List<NamespaceRecord> unproven = new ArrayList<>();
+    chunk.forEach(record -> (madeAndTagged(record) ? proven : unproven).add(record));
+    Future<Integer> known = proven.isEmpty() ? Future.succeededFuture(0) : rotate(proven, new JsonObject(), token);
+    Future<Integer> checked = unproven.isEmpty() ? Future.succeededFuture(0)
+        : rabbit.findUsers(unproven.stream().map(this::standbyName).toList())
+            .compose(current -> rotate(unproven, current, token), e -> {
+              log.warn("Rotation of {} namespace(s) failed; a later sweep retries: {}", unproven.size(),
+                  e.getMessage());
+              return Lanes.count(unproven, record -> store.release(record.name(), token).transform(
+                  ar -> Future.succeededFuture(false))).map(0);
+            });
+    return Future.all(known, checked).map(both -> known.result() + checked.result());
+  }
+
+  /**
+   * Rotates leased namespaces whose standby names' owners are in {@code current} (or need no check): a standby name
+   * held by a user the service did not make is never touched (the row is given back); the other standby users get
+   * fresh passwords ({@link #put}; a standby not made yet is made, with its permissions), and the rotations are then
+   * recorded under the lease in one statement.
+   */
+  private Future<Integer> rotate(List<NamespaceRecord> chunk, JsonObject current, String token) {
+    List<NamespaceRecord> rotating = new ArrayList<>();
+    List<String> passwords = new ArrayList<>();
+    JsonArray users = new JsonArray();
+    List<Future<Void>> refused = new ArrayList<>();
+    for (NamespaceRecord record : chunk) {
+      int standby = record.standbyUser();
+      String user = standbyName(record);
+      JsonObject found = current.getJsonObject(user);
+      if (found != null && !naming.isOwnUser(found, !record.usersMarked() && record.hasUser(standby))) {
+        log.warn("Rotation of {} failed; a later sweep retries: RabbitMQ user {} exists and was not made by this"
+            + " service; the namespace cannot rotate until the broker's operator removes that user", record.name(),
+            user);
+        refused.add(store.release(record.name(), token).otherwiseEmpty());
+        continue;
+      }
+      String password = Credentials.newPassword();
+      rotating.add(record);
+      passwords.add(password);
+      JsonObject entry = new JsonObject().put("name", user).put("password", password);
+      if (!record.hasUser(standby)) {
+        // The standby user is made at the first rotation (when maintenance has not made it yet): it needs its
+        // permissions too.
+        entry.put("permissions", naming.permissions(record.name()));
+      }
+      users.add(entry);
+    }
+    if (users.isEmpty()) {
+      return Future.join(refused).map(0);
+    }
+    return Future.join(refused).transform(ignored -> put(users, token)).compose(there -> {
+      List<NamespaceRecord> done = new ArrayList<>();
+      List<String> donePasswords = new ArrayList<>();
+      List<NamespaceRecord> failed = new ArrayList<>();
+      for (int i = 0; i < rotating.size(); i++) {
+        if (there.get(i)) {
+          done.add(rotating.get(i));
+          donePasswords.add(passwords.get(i));
+        } else {
+          failed.add(rotating.get(i));
+        }
+      }
+      return Lanes.count(failed, record -> store.release(record.name(), token).transform(
+              ar -> Future.succeededFuture(false)))
+          .compose(n -> complete(done, donePasswords, token));
+    });
+  }
+
+  /**
+   * Puts users into the broker (each {@code {name, password}}, with {@code permissions} when it is to be made);
+   * answers, per user, whether it is there. Many go in one import: measured on RabbitMQ 3.10 (docs/benchmarks.md), an
+   * import costs the broker about 25 ms however small, then 0.2 ms per password change and 0.5 ms per user made with
+   * its permissions, where single PUTs made 16 at a time cost about 0.65 ms each; so fewer than {@link #IMPORT_FROM}
+   * (a quiet sweep's few due namespaces) go one PUT each (and one for the permissions of a user made).
+   */
+  private Future<List<Boolean>> put(JsonArray users, String token) {
+    if (users.size() >= IMPORT_FROM) {
+      return leases.guard(token, () -> rabbit.putUsers(config.rabbit().vhost(), users, naming.userTags()))
+          .map(v -> java.util.Collections.nCopies(users.size(), true))
+          .otherwise(e -> {
+            log.warn("Passwords of {} standby user(s) not changed; a later sweep retries: {}", users.size(),
+                e.getMessage());
+            return java.util.Collections.nCopies(users.size(), false);
+          });
+    }
+    List<JsonObject> each = new ArrayList<>();
+    users.forEach(user -> each.add((JsonObject) user));
+    return Lanes.map(each, PUTS_AT_ONCE, user -> {
+      String name = user.getString("name");
+      JsonObject permissions = user.getJsonObject("permissions");
+      return leases.guard(token, () -> rabbit.putUser(name, user.getString("password"), naming.userTags()))
+          .compose(v -> permissions == null ? Future.<Void>succeededFuture()
+              : leases.guard(token, () -> rabbit.putPermissions(config.rabbit().vhost(), name, permissions)))
+          .map(true)
+          .otherwise(e -> {
+            log.warn("Password of {} not changed; a later sweep retries: {}", name, e.getMessage());
+            return false;
+          });
+    });
+  }
+
+  /**
+   * Makes the standby users of namespaces that have none yet (claimed since the last sweep), a chunk at a time, so
    * neither the claim nor the first rotation pays for them: a rotation is then a password change. A standby name held
    * by a user the service did not make is left alone (the namespace's first rotation refuses it too). Answers how many
    * were made.
@@ -164,8 +223,22 @@ final class Rotation {
       if (users.isEmpty()) {
         return Future.join(left).map(0);
       }
-      return leases.guard(token, () -> rabbit.putUsers(config.rabbit().vhost(), users, naming.userTags()))
-          .compose(v -> store.recordStandbys(names, passwords, token))
+      return put(users, token).compose(there -> {
+        List<String> made = new ArrayList<>();
+        List<String> madePasswords = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+          if (there.get(i)) {
+            made.add(names.get(i));
+            madePasswords.add(passwords.get(i));
+          } else {
+            failed.add(names.get(i));
+          }
+        }
+        return Lanes.count(failed, name -> store.release(name, token).transform(ar -> Future.succeededFuture(false)))
+            .compose(n -> made.isEmpty() ? Future.succeededFuture(List.<String>of())
+                : store.recordStandbys(made, madePasswords, token));
+      })
           .map(List::size)
           .recover(e -> {
             log.warn("Standby users of {} namespace(s) not made; a later sweep retries: {}", names.size(),
@@ -180,6 +253,11 @@ final class Rotation {
     });
   }
 
+  /** Whether the database says the service made the record's standby user and tagged it as its own. */
+  private static boolean madeAndTagged(NamespaceRecord record) {
+    return record.usersMarked() && record.hasUser(record.standbyUser());
+  }
+
   private String standbyName(NamespaceRecord record) {
     return naming.username(record.name(), record.standbyUser());
   }
@@ -188,51 +266,6 @@ final class Rotation {
    * Records the rotations whose passwords are in the broker, in one statement under the lease; one that lost its lease
    * (or whose namespace is being removed) puts back what the database says.
    */
-  /**
-   * Puts the users of a chunk into the broker; answers, per user, whether it is there. Standby users made now (with
-   * their permissions) go in one import; a standby that exists only changes its password, one PUT each,
-   * {@link #PASSWORD_CHANGES_AT_ONCE} at a time: measured on RabbitMQ 3.10, the broker applies imports one at a time and
-   * a 500-user import took longer than 500 PUTs made 16 at a time (docs/benchmarks.md).
-   */
-  private Future<List<Boolean>> put(JsonArray users, String token) {
-    List<Integer> changes = new ArrayList<>();
-    JsonArray made = new JsonArray();
-    for (int i = 0; i < users.size(); i++) {
-      if (users.getJsonObject(i).containsKey("permissions")) {
-        made.add(users.getJsonObject(i));
-      } else {
-        changes.add(i);
-      }
-    }
-    Future<Boolean> imported = made.isEmpty() ? Future.succeededFuture(true)
-        : leases.guard(token, () -> rabbit.putUsers(config.rabbit().vhost(), made, naming.userTags())).map(true)
-            .otherwise(e -> {
-              log.warn("Standby users of {} namespace(s) not made; a later sweep retries: {}", made.size(),
-                  e.getMessage());
-              return false;
-            });
-    Future<List<Boolean>> changed = Lanes.map(changes, PASSWORD_CHANGES_AT_ONCE, i -> {
-      JsonObject user = users.getJsonObject(i);
-      return leases.guard(token, () -> rabbit.putUser(user.getString("name"), user.getString("password"),
-          naming.userTags())).map(true).otherwise(e -> {
-            log.warn("Password of {} not changed; a later sweep retries: {}", user.getString("name"), e.getMessage());
-            return false;
-          });
-    });
-    return Future.all(imported, changed).map(all -> {
-      List<Boolean> there = new ArrayList<>();
-      int next = 0;
-      for (int i = 0; i < users.size(); i++) {
-        if (next < changes.size() && changes.get(next) == i) {
-          there.add(changed.result().get(next++));
-        } else {
-          there.add(imported.result());
-        }
-      }
-      return there;
-    });
-  }
-
   private Future<Integer> complete(List<NamespaceRecord> rotating, List<String> passwords, String token) {
     if (rotating.isEmpty()) {
       return Future.succeededFuture(0);
@@ -245,7 +278,7 @@ final class Rotation {
           java.util.Set<String> rotated = new java.util.HashSet<>();
           done.forEach(record -> {
             rotated.add(record.name());
-            log.info("Rotated namespace {}: {} is active (rotation {})", record.name(),
+            log.debug("Rotated namespace {}: {} is active (rotation {})", record.name(),
                 naming.username(record.name(), record.activeUser()), record.rotations());
           });
           List<NamespaceRecord> lost = rotating.stream().filter(r -> !rotated.contains(r.name())).toList();

@@ -55,10 +55,11 @@ class RotationTest {
 
     assertEquals(n, f.rotation().rotateDue().await());
 
-    assertEquals(List.of("import " + Rotation.CHUNK, "import " + Rotation.CHUNK, "import 7"),
-        f.rabbit.calls("import"));
+    assertEquals(List.of("import " + Rotation.CHUNK, "import " + Rotation.CHUNK), f.rabbit.calls("import"),
+        "a chunk is leased and imported at a time; the last 7 (fewer than an import pays for) go one PUT each");
     assertEquals(List.of("findUsers " + Rotation.CHUNK, "findUsers " + Rotation.CHUNK, "findUsers 7"),
-        f.rabbit.calls("findUsers"), "each standby's owner is checked, a chunk at a time");
+        f.rabbit.calls("findUsers").stream().sorted().toList(),
+        "each standby not made yet has its name's owner checked, one lookup per chunk");
     for (int i = 0; i < n; i++) {
       NamespaceRecord record = f.store.record("team" + i);
       assertEquals(2, record.activeUser());
@@ -76,7 +77,9 @@ class RotationTest {
 
     assertEquals(2, f.rotation().prepareStandbys().await());
 
-    assertEquals(List.of("import 2"), f.rabbit.calls("import"));
+    assertEquals(List.of("putPermissions u-other-2", "putPermissions u-team-2", "putUser u-other-2",
+        "putUser u-team-2"), f.rabbit.calls("put").stream().sorted().toList(), "a few are made one by one");
+    assertEquals(List.of(), f.rabbit.calls("import"));
     NamespaceRecord record = f.store.record("team");
     assertEquals(1, record.activeUser(), "the standby is not handed out before its rotation");
     assertEquals(record.password(2), f.rabbit.users.get("u-team-2").password());
@@ -91,9 +94,28 @@ class RotationTest {
     assertEquals(2, f.rotation().rotateDue().await());
     assertEquals(java.util.Set.of("putUser u-team-2", "putUser u-other-2"), java.util.Set.copyOf(f.rabbit.calls("put")),
         "a password change each: the permissions stand");
-    assertEquals(List.of(), f.rabbit.calls("import"), "password changes are single PUTs, not an import");
+    assertEquals(List.of(), f.rabbit.calls("import"), "a few password changes are single PUTs, not an import");
+    assertEquals(List.of(), f.rabbit.calls("findUsers"),
+        "standby users the database says the service made and tagged need no lookup");
     assertEquals(2, f.store.record("team").activeUser());
     assertNotEquals(standby, f.store.record("team").password(2), "the standby gets a fresh password as it goes live");
+  }
+
+  @Test
+  void aFailedOwnerLookupHoldsBackOnlyTheStandbysNotMadeYet() {
+    f.core.claimNamespace("made", null).await();
+    assertEquals(1, f.rotation().prepareStandbys().await());
+    f.core.claimNamespace("fresh", null).await();
+    makeDue();
+    f.rabbit.calls.clear();
+    f.rabbit.failWhen(call -> call.startsWith("findUsers"));
+
+    assertEquals(1, f.rotation().rotateDue().await());
+
+    assertTrue(f.rabbit.calls("findUsers").stream().allMatch("findUsers 1"::equals), "only the fresh one is looked up");
+    assertEquals(2, f.store.record("made").activeUser(), "its standby needed no lookup");
+    assertEquals(1, f.store.record("fresh").activeUser());
+    assertEquals(null, f.store.rows.get("fresh").leaseToken, "the row is given back for a later sweep");
   }
 
   @Test

@@ -45,11 +45,17 @@ final class RabbitAdminImpl implements RabbitAdmin {
   CallMetrics metrics = CallMetrics.NONE;
   /** A listing of all users costs the broker about as much as this many single reads. */
   private static final int LISTING_USERS_PER_NAME = 20;
+  /**
+   * While the count of users is unknown, this many names or fewer are read one by one rather than listed: a listing's
+   * cost grows with every user the broker holds (measured on RabbitMQ 3.10: 224 ms for 11,000 users, 0.8 ms for one
+   * read), a few reads' does not.
+   */
+  static final int READS_WHILE_UNKNOWN = 100;
   /** The count of users is not known yet. */
   private static final long UNKNOWN = -1;
   /**
-   * How many users the broker held at the last full listing (-1: none made yet). Until one is made, the first lookup
-   * tries a listing; when that fails (a listing of 100,000 users outlasts the call timeout), users are read one by one
+   * How many users the broker held at the last full listing (-1: none made yet). Until one is made, a lookup of more
+   * than {@link #READS_WHILE_UNKNOWN} names tries a listing; when that fails (a listing of 100,000 users outlasts the call timeout), users are read one by one
    * until a listing (reconciliation's) shows the broker small enough.
    */
   long knownUsers = UNKNOWN;
@@ -101,13 +107,13 @@ final class RabbitAdminImpl implements RabbitAdmin {
     if (names.isEmpty()) {
       return Future.succeededFuture(new JsonObject());
     }
-    if (knownUsers == UNKNOWN) {
+    if (knownUsers == UNKNOWN && names.size() > READS_WHILE_UNKNOWN) {
       return listUsers(names).recover(e -> {
         knownUsers = Long.MAX_VALUE;
         return findUsers(names);
       });
     }
-    if ((long) names.size() * LISTING_USERS_PER_NAME < knownUsers) {
+    if (knownUsers == UNKNOWN || (long) names.size() * LISTING_USERS_PER_NAME < knownUsers) {
       List<Future<JsonObject>> found = new ArrayList<>();
       names.forEach(name -> found.add(getUser(name)));
       return Future.all(found).map(all -> {

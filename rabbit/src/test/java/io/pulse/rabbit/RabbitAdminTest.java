@@ -192,11 +192,17 @@ class RabbitAdminTest {
         TestEnv.ADMIN_USER, TestEnv.ADMIN_PASSWORD, 5000);
     assertEquals(-1, fresh.knownUsers, "unknown until a full listing");
     fresh.findUsers(List.of(mine)).await();
-    assertTrue(fresh.knownUsers >= 2 && fresh.knownUsers < Long.MAX_VALUE, "the first lookup lists: "
+    assertEquals(-1, fresh.knownUsers, "a few names are read one by one, whatever the broker holds");
+    List<String> many = new java.util.ArrayList<>(names);
+    for (int i = many.size(); i <= RabbitAdminImpl.READS_WHILE_UNKNOWN; i++) {
+      many.add(prefix + "find-absent-" + i);
+    }
+    assertEquals(Set.of(mine, plain), fresh.findUsers(many).await().fieldNames());
+    assertTrue(fresh.knownUsers >= 2 && fresh.knownUsers < Long.MAX_VALUE, "a lookup of many names lists: "
         + fresh.knownUsers);
     RabbitAdminImpl failing = new RabbitAdminImpl(client, java.net.URI.create("http://127.0.0.1:"
         + TestEnv.closedPort() + "/api"), TestEnv.ADMIN_USER, TestEnv.ADMIN_PASSWORD, 5000);
-    failing.findUsers(List.of(mine)).otherwiseEmpty().await();
+    failing.findUsers(many).otherwiseEmpty().await();
     assertEquals(Long.MAX_VALUE, failing.knownUsers, "a listing that fails means: read names one by one");
   }
 

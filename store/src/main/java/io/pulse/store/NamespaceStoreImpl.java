@@ -183,7 +183,7 @@ final class NamespaceStoreImpl implements NamespaceStore {
             }
             java.util.Map<String, NamespaceRecord> claimed = new java.util.HashMap<>();
             ar.result().forEach(r -> {
-              NamespaceRecord record = toRecord(r);
+              NamespaceRecord record = toRecord(r, Passwords.ACTIVE);
               claimed.put(record.name(), record);
             });
             // A name without a row is being removed: its claim answers null and waits, as alone.
@@ -194,7 +194,7 @@ final class NamespaceStoreImpl implements NamespaceStore {
 
     private Future<Void> alone(ClaimRow row) {
       return records(Sql.CLAIM, Tuple.of(row.name(), row.expires(), row.contact(), row.password(),
-              row.rotationSeconds()))
+              row.rotationSeconds()), Passwords.ACTIVE)
           .map(NamespaceStoreImpl::first)
           .onComplete(row.done())
           .<Void>mapEmpty()
@@ -223,12 +223,13 @@ final class NamespaceStoreImpl implements NamespaceStore {
   public Future<NamespaceRecord> markProvisioned(String name, String by) {
     return query(Sql.MARK_PROVISIONED, Tuple.of(name, by)).compose(rows -> rows.size() == 0
         ? PulseError.RESOURCE_NOT_FOUND.fail("namespace " + name + " does not exist")
-        : Future.succeededFuture(toRecord(rows.iterator().next())));
+        : Future.succeededFuture(toRecord(rows.iterator().next(), Passwords.ACTIVE)));
   }
 
   @Override
   public Future<NamespaceRecord> find(String name) {
-    return query(Sql.FIND, Tuple.of(name)).map(rows -> rows.size() == 0 ? null : toRecord(rows.iterator().next()));
+    return query(Sql.FIND, Tuple.of(name))
+        .map(rows -> rows.size() == 0 ? null : toRecord(rows.iterator().next(), Passwords.ALL));
   }
 
   @Override
@@ -238,14 +239,14 @@ final class NamespaceStoreImpl implements NamespaceStore {
         : query(Sql.LIST_AFTER, Tuple.of(limit, afterName));
     return rows.map(set -> {
       List<NamespaceRecord> records = new ArrayList<>(set.size());
-      set.forEach(row -> records.add(toRecord(row)));
+      set.forEach(row -> records.add(toRecord(row, Passwords.ALL)));
       return records;
     });
   }
 
   @Override
   public Future<List<NamespaceRecord>> leaseStandbys(int limit, long leaseSeconds, String token) {
-    return records(Sql.LEASE_STANDBYS, Tuple.of(token, (double) leaseSeconds, limit));
+    return sealedRecords(Sql.LEASE_STANDBYS, Tuple.of(token, (double) leaseSeconds, limit));
   }
 
   @Override
@@ -267,7 +268,7 @@ final class NamespaceStoreImpl implements NamespaceStore {
 
   @Override
   public Future<List<NamespaceRecord>> leaseRotations(int limit, long leaseSeconds, String token) {
-    return records(Sql.LEASE_ROTATIONS, Tuple.of(token, (double) leaseSeconds, limit));
+    return sealedRecords(Sql.LEASE_ROTATIONS, Tuple.of(token, (double) leaseSeconds, limit));
   }
 
   @Override
@@ -302,7 +303,7 @@ final class NamespaceStoreImpl implements NamespaceStore {
       active[i] = activeUsers.get(i).shortValue();
       sealed[i] = box.seal(names.get(i), active[i], passwords.get(i));
     }
-    return records(Sql.COMPLETE_ROTATIONS, Tuple.of(names.toArray(new String[0]), token, active, sealed,
+    return sealedRecords(Sql.COMPLETE_ROTATIONS, Tuple.of(names.toArray(new String[0]), token, active, sealed,
         (double) rotationSeconds));
   }
 
@@ -351,12 +352,27 @@ final class NamespaceStoreImpl implements NamespaceStore {
   }
 
   private Future<List<NamespaceRecord>> records(String sql, Tuple args) {
+    return records(sql, args, Passwords.ALL);
+  }
+
+  /**
+   * Records whose passwords stay sealed ({@link NamespaceRecord#WITHHELD}): what sweeps lease by the thousand and never
+   * hand out, so no password is opened (and sent over the event bus) for nothing.
+   */
+  private Future<List<NamespaceRecord>> sealedRecords(String sql, Tuple args) {
+    return records(sql, args, Passwords.NONE);
+  }
+
+  private Future<List<NamespaceRecord>> records(String sql, Tuple args, Passwords passwords) {
     return query(sql, args).map(set -> {
       List<NamespaceRecord> records = new ArrayList<>(set.size());
-      set.forEach(row -> records.add(toRecord(row)));
+      set.forEach(row -> records.add(toRecord(row, passwords)));
       return records;
     });
   }
+
+  /** Which of a row's passwords are opened: all, the active user's only (what a claim hands out), none. */
+  private enum Passwords { ALL, ACTIVE, NONE }
 
   private static NamespaceRecord first(List<NamespaceRecord> records) {
     return records.isEmpty() ? null : records.get(0);
@@ -411,17 +427,20 @@ final class NamespaceStoreImpl implements NamespaceStore {
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
   }
 
-  private NamespaceRecord toRecord(Row row) {
+  private NamespaceRecord toRecord(Row row, Passwords passwords) {
     String name = row.getString("name");
+    short active = row.getShort("active_user");
+    String password1 = open(name, 1, row.getString("password_1"), passwords, active);
+    String password2 = open(name, 2, row.getString("password_2"), passwords, active);
     String[] contacts = row.getArrayOfStrings("contacts");
     return new NamespaceRecord(
         name,
         row.getOffsetDateTime("created").toInstant(),
         row.getOffsetDateTime("expires").toInstant(),
         row.getString("contact"),
-        row.getShort("active_user"),
-        box.open(name, 1, row.getString("password_1")),
-        box.open(name, 2, row.getString("password_2")),
+        active,
+        password1,
+        password2,
         row.getOffsetDateTime("next_rotation").toInstant(),
         row.getBoolean("provisioned"),
         row.getBoolean("expiring"),
@@ -429,6 +448,14 @@ final class NamespaceStoreImpl implements NamespaceStore {
         row.getBoolean("users_marked"))
         .withSettings(contacts == null ? null : List.of(contacts), row.getLong("alert_threshold"),
             row.getLong("delete_threshold"));
+  }
+
+  private String open(String name, int user, String stored, Passwords passwords, int active) {
+    if (stored == null) {
+      return null;
+    }
+    return passwords == Passwords.ALL || passwords == Passwords.ACTIVE && user == active
+        ? box.open(name, user, stored) : NamespaceRecord.WITHHELD;
   }
 
   /** A claim hit the index that refuses namespaces differing only in letter case. */

@@ -209,6 +209,29 @@ class NamespaceStoreTest {
   }
 
   @Test
+  void sweepsLeaseRecordsWithoutOpeningTheirPasswordsAndClaimsOpenOnlyTheActiveOne() {
+    String name = TestEnv.unique("withheld");
+    provisioned(name, 0);
+    store.lease(name, 60, "holder").await();
+    store.completeRotation(name, "holder", 2, "second", 0).await();
+
+    NamespaceRecord leased = store.leaseRotations(1000, 60, "sweeper").await().stream()
+        .filter(r -> r.name().equals(name)).findFirst().orElseThrow();
+    assertTrue(leased.hasUser(1) && leased.hasUser(2), "which users exist is still known");
+    assertThrows(IllegalStateException.class, () -> leased.password(1));
+    assertFalse(leased.toJson().encode().contains("pw-" + name), "no password crosses the event bus");
+    List<NamespaceRecord> done = store.completeRotations(List.of(name), "sweeper", List.of(1), List.of("third"), 3600)
+        .await();
+    assertEquals(1, done.size());
+    assertThrows(IllegalStateException.class, () -> done.get(0).password(1));
+
+    NamespaceRecord claimed = store.claim(name, EXPIRES, null, "unused", 3600).await();
+    assertEquals("third", claimed.password(1), "the active user's password is what a claim hands out");
+    assertThrows(IllegalStateException.class, () -> claimed.password(2), "the standby's stays sealed");
+    assertEquals("second", store.find(name).await().password(2), "reads for the service's own repairs open both");
+  }
+
+  @Test
   void aRecordIsDeletedOnlyWhenMarkedAndLeased() {
     String name = TestEnv.unique("remove");
     provisioned(name, 3600);

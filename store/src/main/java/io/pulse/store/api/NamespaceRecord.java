@@ -140,7 +140,28 @@ public class NamespaceRecord {
 
   /** The password of user 1 or 2, {@code null} while that user is on standby without one. */
   public String password(int user) {
-    return user == 1 ? password1 : password2;
+    String password = user == 1 ? password1 : password2;
+    if (WITHHELD.equals(password)) {
+      throw new IllegalStateException("the passwords of namespace " + name + " were not read with this record");
+    }
+    return password;
+  }
+
+  /**
+   * Stands for a password the store did not open (records that sweeps lease, which never hand a password out): it
+   * still tells which users have one, and {@link #password} refuses to answer it.
+   */
+  public static final String WITHHELD = "\u0000withheld";
+
+  /** This record without its passwords (each present one {@link #WITHHELD}). */
+  public NamespaceRecord withoutPasswords() {
+    NamespaceRecord copy = new NamespaceRecord(name, created, expires, contact, activeUser,
+        password1 == null ? null : WITHHELD, password2 == null ? null : WITHHELD, nextRotation, provisioned, expiring,
+        rotations, usersMarked);
+    copy.contacts = contacts;
+    copy.alertThreshold = alertThreshold;
+    copy.deleteThreshold = deleteThreshold;
+    return copy;
   }
 
   public Instant nextRotation() {
