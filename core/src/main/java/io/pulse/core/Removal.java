@@ -65,8 +65,10 @@ final class Removal {
         .compose(batch -> {
           Future<Integer> expired = Lanes.count(batch, record -> remove(record, token, "expired", new DryRun(dryRun))
               .map(true).recover(e -> Future.succeededFuture(false)));
-          // A dry run leaves the rows as they are: going round again would find the same ones.
-          return batch.size() < BATCH || dryRun ? expired : expired.compose(n -> expireDue().map(m -> n + m));
+          // A dry run leaves the rows as they are: going round again would find the same ones. So does a batch of
+          // which nothing could be removed (the broker refusing): the next tick tries again.
+          return expired.compose(n -> batch.size() < BATCH || dryRun || n == 0 ? Future.succeededFuture(n)
+              : expireDue().map(m -> n + m));
         }));
   }
 

@@ -70,7 +70,10 @@ final class Rotation {
         return Future.succeededFuture(rotated);
       }
       Future<Integer> done = rotate(chunk, token);
-      return chunk.size() < CHUNK ? done.map(n -> rotated + n) : done.compose(n -> lane(token, rotated + n));
+      // A full chunk means more may be due; a chunk that rotated nothing (the broker refusing) ends the sweep, so rows
+      // given back are not leased again and again until the next tick.
+      return done.compose(n -> chunk.size() < CHUNK || n == 0 ? Future.succeededFuture(rotated + n)
+          : lane(token, rotated + n));
     });
   }
 
@@ -195,7 +198,8 @@ final class Rotation {
         return Future.succeededFuture(0);
       }
       Future<Integer> made = prepare(batch, token);
-      return batch.size() < CHUNK ? made : made.compose(n -> prepareStandbys().map(m -> n + m));
+      return made.compose(n -> batch.size() < CHUNK || n == 0 ? Future.succeededFuture(n)
+          : prepareStandbys().map(m -> n + m));
     }));
   }
 

@@ -184,6 +184,24 @@ class RotationTest {
   }
 
   @Test
+  void aSweepTheBrokerRefusesEndsInsteadOfLeasingTheSameRowsAgain() {
+    int n = Rotation.CHUNK * Rotation.CHUNKS_AT_ONCE + 1;
+    for (int i = 0; i < n; i++) {
+      f.core.claimNamespace("down" + i, null).await();
+    }
+    makeDue();
+    f.rabbit.calls.clear();
+    f.rabbit.failWhen(call -> call.startsWith("putUser"));
+
+    assertEquals(0, f.rotation().rotateDue().await());
+
+    assertTrue(f.rabbit.calls("import").size() <= Rotation.CHUNKS_AT_ONCE + 1, f.rabbit.calls("import").size()
+        + " imports: each lane stops after a chunk that rotated nothing");
+    assertEquals(0, f.store.record("down0").rotations());
+    assertEquals(null, f.store.rows.get("down0").leaseToken, "the rows are given back for the next tick");
+  }
+
+  @Test
   void aRotationThatLostItsLeasePutsBackWhatTheDatabaseSays() {
     f.core.claimNamespace("team", null).await();
     makeDue();
