@@ -86,6 +86,29 @@ class LifecycleTest {
   }
 
   @Test
+  void aGracefulStopMakesTheStandbyUsersOfNamespacesClaimedSinceTheLastSweep(Vertx vertx) throws Exception {
+    // Maintenance sweeps once right after the start, then not for an hour: only the stop can make this standby.
+    try (RunningService service = RunningService.start(vertx, Map.of("PULSE_MAINTENANCE_INTERVAL", "1h",
+        "PULSE_RECONCILE_INTERVAL", "1h"))) {
+      TestEnv.eventually(30, "the first standby sweep", () -> service.count("pulse.maintenance.sweeps", "sweep",
+          "standby", "outcome", "ok") >= 1);
+      String ns = TestEnv.unique("laststandby");
+      assertEquals(200, service.claim(ns, null).statusCode());
+      assertEquals(1, TestEnv.sql(vertx, service.database,
+          "SELECT 1 FROM namespaces WHERE name = $1 AND password_2 IS NULL", ns).size(), "no standby yet");
+
+      service.deployment.undeploy().await();
+
+      assertEquals(1, TestEnv.sql(vertx, service.database,
+          "SELECT 1 FROM namespaces WHERE name = $1 AND password_2 IS NOT NULL", ns).size(), "recorded at the stop");
+      JsonObject standby = TestEnv.user(service.client, service.username(ns, 2));
+      assertNotNull(standby, "made in the broker at the stop");
+      assertTrue(TestEnv.management(service.client, "GET", "/permissions/" + TestEnv.encode(service.vhost) + "/"
+          + TestEnv.encode(service.username(ns, 2)), null).bodyAsJsonObject().getString("write").contains(ns));
+    }
+  }
+
+  @Test
   void expiryClosesConnectionsAndRemovesUsersQueuesExchangesAndTheRecord(Vertx vertx) throws Exception {
     try (RunningService service = RunningService.start(vertx, FAST)) {
       String ns = TestEnv.unique("exp");

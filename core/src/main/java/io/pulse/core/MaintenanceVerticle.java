@@ -29,6 +29,8 @@ public final class MaintenanceVerticle extends VerticleBase {
   private static final long FIRST_SWEEP_MS = 100;
   /** The first reconciliation follows a few seconds later, out of the way of that catching up. */
   private static final long FIRST_RECONCILE_MS = 5000;
+  /** The longest a stop spends making the last standby users. */
+  static final long LAST_STANDBYS_MS = 5000;
   /** History events deleted per statement, and statements per sweep: a backlog is worked off over several sweeps. */
   private static final int PRUNE_BATCH = 1000;
   private static final int PRUNE_BATCHES = 100;
@@ -79,12 +81,19 @@ public final class MaintenanceVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  /** Starts no new sweep and lets those in progress finish, so no rotation or removal is cut half-way. */
+  /**
+   * Starts no new sweep and lets those in progress finish, so no rotation or removal is cut half-way; then makes the
+   * standby users of namespaces claimed since the last sweep (for at most {@link #LAST_STANDBYS_MS}), so that their
+   * first rotation after a restart is a password change rather than a lookup and a creation.
+   */
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(reconcileTimer);
-    return Future.join(idle(sweeping), idle(reconciling));
+    return Future.join(idle(sweeping), idle(reconciling))
+        .transform(ar -> run("standby", rotation::prepareStandbys, null, "standby user(s)")
+            .timeout(LAST_STANDBYS_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+            .otherwiseEmpty());
   }
 
   private static Future<Void> idle(Future<Void> sweep) {
