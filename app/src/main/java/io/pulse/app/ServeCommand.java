@@ -74,6 +74,7 @@ final class ServeCommand implements Callable<Integer> {
       log.warn("Shutdown did not finish within {} ms: {}", timeoutMs, e.toString());
       status = 1;
     }
+    StdoutAppender.flushAll();
     Runtime.getRuntime().halt(status);
   }
 }

@@ -24,7 +24,17 @@ public final class StdoutAppender extends OutputStreamAppender<ILoggingEvent> {
 
   static final long FLUSH_MILLIS = 200;
   private static final int BUFFER_BYTES = 64 * 1024;
+  /** The appenders started in this JVM (the fat jar's configuration makes one). */
+  private static final java.util.Set<StdoutAppender> STARTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private ScheduledExecutorService flusher;
+
+  /**
+   * Writes out what every appender holds: called right before the process halts (a halt skips shutdown hooks, and
+   * with them logback's own stop). Without a StdoutAppender (an embedding application's logging) it does nothing.
+   */
+  public static void flushAll() {
+    STARTED.forEach(StdoutAppender::flush);
+  }
 
   @Override
   public void start() {
@@ -37,6 +47,9 @@ public final class StdoutAppender extends OutputStreamAppender<ILoggingEvent> {
       return thread;
     });
     flusher.scheduleWithFixedDelay(this::flush, FLUSH_MILLIS, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+    STARTED.add(this);
+    // System.exit (a refused configuration, a failed start) runs shutdown hooks: the last lines are written then.
+    Runtime.getRuntime().addShutdownHook(new Thread(this::flush, "pulse-log-flush-at-exit"));
   }
 
   @Override
@@ -49,6 +62,7 @@ public final class StdoutAppender extends OutputStreamAppender<ILoggingEvent> {
 
   @Override
   public void stop() {
+    STARTED.remove(this);
     if (flusher != null) {
       flusher.shutdownNow();
     }
