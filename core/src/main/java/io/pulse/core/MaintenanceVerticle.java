@@ -25,8 +25,11 @@ import org.slf4j.LoggerFactory;
 public final class MaintenanceVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MaintenanceVerticle.class);
-  /** The first sweep runs right after start, so a restarted service catches up on due rotations at once. */
-  private static final long FIRST_SWEEP_MS = 100;
+  /**
+   * The first sweep runs as soon as maintenance is deployed (while the rest of the service starts), so a restarted
+   * service catches up on due rotations at once.
+   */
+  private static final long FIRST_SWEEP_MS = 1;
   /** The first reconciliation follows a few seconds later, out of the way of that catching up. */
   private static final long FIRST_RECONCILE_MS = 5000;
   /** The longest a stop spends making the last standby users. */
