@@ -78,6 +78,7 @@ final class Claims {
     if (inFlight != null) {
       return inFlight;
     }
+    StandbyHold.firstClaim();
     int active = record.activeUser();
     String user = naming.username(name, active);
     int standby = record.standbyUser();
@@ -102,7 +103,10 @@ final class Claims {
         .onSuccess(r -> log.info("Namespace {} created: user {} on vhost {}", name, user, config.rabbit().vhost()))
         .onFailure(e -> log.warn("Namespace {} not yet created; the next claim retries: {}", name, e.getMessage()));
     provisioning.put(name, done);
-    done.onComplete(ar -> provisioning.remove(name));
+    done.onComplete(ar -> {
+      provisioning.remove(name);
+      StandbyHold.firstClaim();
+    });
     return done;
   }
 

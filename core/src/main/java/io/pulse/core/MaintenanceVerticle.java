@@ -51,6 +51,7 @@ public final class MaintenanceVerticle extends VerticleBase {
   /** The sweeps in progress (complete when none runs), which stop() lets finish. */
   private Future<Void> sweeping;
   private Future<Void> reconciling;
+  private final StandbyHold standbyHold = new StandbyHold();
   private long sweepTimer = -1;
   private long reconcileTimer = -1;
 
@@ -110,7 +111,8 @@ public final class MaintenanceVerticle extends VerticleBase {
     sweeping = run("rotation", rotation::rotateDue, rotations, "namespace(s)")
         .compose(v -> run("expiry", removal::expireDue, config.operations().dryRun() ? null : expirations,
             "namespace(s)"))
-        .compose(v -> run("standby", rotation::prepareStandbys, null, "standby user(s)"));
+        .compose(v -> standbyHold.hold() ? Future.<Void>succeededFuture()
+            : run("standby", rotation::prepareStandbys, null, "standby user(s)"));
   }
 
   private void reconcile() {
