@@ -224,7 +224,8 @@ public final class Bench {
       while (db.preparedQuery("SELECT 1 FROM namespaces WHERE name LIKE $1 AND password_2 IS NULL LIMIT 1")
           .execute(io.vertx.sqlclient.Tuple.of(prefix + "%")).await().size() > 0) {
         if (System.nanoTime() - started > TimeUnit.SECONDS.toNanos(60)) {
-          throw new IllegalStateException("standby users of " + prefix + "* not made within 60 s; see bench/service.log");
+          throw new IllegalStateException("standby users of " + prefix + "* not made within 60 s; see"
+              + " bench/service.log");
         }
         sleep(20);
       }

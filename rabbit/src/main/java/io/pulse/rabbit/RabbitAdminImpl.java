@@ -55,8 +55,8 @@ final class RabbitAdminImpl implements RabbitAdmin {
   private static final long UNKNOWN = -1;
   /**
    * How many users the broker held at the last full listing (-1: none made yet). Until one is made, a lookup of more
-   * than {@link #READS_WHILE_UNKNOWN} names tries a listing; when that fails (a listing of 100,000 users outlasts the call timeout), users are read one by one
-   * until a listing (reconciliation's) shows the broker small enough.
+   * than {@link #READS_WHILE_UNKNOWN} names tries a listing; when that fails (a listing of 100,000 users outlasts the
+   * call timeout), users are read one by one until a listing (reconciliation's) shows the broker small enough.
    */
   long knownUsers = UNKNOWN;
 
