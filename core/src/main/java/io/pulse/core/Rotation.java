@@ -93,8 +93,7 @@ final class Rotation {
             .compose(current -> rotate(unproven, current, token), e -> {
               log.warn("Rotation of {} namespace(s) failed; a later sweep retries: {}", unproven.size(),
                   e.getMessage());
-              return Lanes.count(unproven, record -> store.release(record.name(), token).transform(
-                  ar -> Future.succeededFuture(false))).map(0);
+              return giveBack(names(unproven), token);
             });
     return Future.all(known, checked).map(both -> known.result() + checked.result());
   }
@@ -135,22 +134,9 @@ final class Rotation {
     if (users.isEmpty()) {
       return Future.join(refused).map(0);
     }
-    return Future.join(refused).transform(ignored -> put(users, token)).compose(there -> {
-      List<NamespaceRecord> done = new ArrayList<>();
-      List<String> donePasswords = new ArrayList<>();
-      List<NamespaceRecord> failed = new ArrayList<>();
-      for (int i = 0; i < rotating.size(); i++) {
-        if (there.get(i)) {
-          done.add(rotating.get(i));
-          donePasswords.add(passwords.get(i));
-        } else {
-          failed.add(rotating.get(i));
-        }
-      }
-      return Lanes.count(failed, record -> store.release(record.name(), token).transform(
-              ar -> Future.succeededFuture(false)))
-          .compose(n -> complete(done, donePasswords, token));
-    });
+    return Future.join(refused).transform(ignored -> put(users, token))
+        .compose(there -> giveBack(names(where(rotating, there, false)), token)
+            .compose(n -> complete(where(rotating, there, true), where(passwords, there, true), token)));
   }
 
   /**
@@ -228,33 +214,42 @@ final class Rotation {
         return Future.join(left).map(0);
       }
       return put(users, token).compose(there -> {
-        List<String> made = new ArrayList<>();
-        List<String> madePasswords = new ArrayList<>();
-        List<String> failed = new ArrayList<>();
-        for (int i = 0; i < names.size(); i++) {
-          if (there.get(i)) {
-            made.add(names.get(i));
-            madePasswords.add(passwords.get(i));
-          } else {
-            failed.add(names.get(i));
-          }
-        }
-        return Lanes.count(failed, name -> store.release(name, token).transform(ar -> Future.succeededFuture(false)))
+        List<String> made = where(names, there, true);
+        return giveBack(where(names, there, false), token)
             .compose(n -> made.isEmpty() ? Future.succeededFuture(List.<String>of())
-                : store.recordStandbys(made, madePasswords, token));
+                : store.recordStandbys(made, where(passwords, there, true), token));
       })
           .map(List::size)
           .recover(e -> {
             log.warn("Standby users of {} namespace(s) not made; a later sweep retries: {}", names.size(),
                 e.getMessage());
-            return Lanes.count(names, name -> store.release(name, token).transform(
-                ar -> Future.succeededFuture(false))).map(0);
+            return giveBack(names, token);
           });
     }, e -> {
       log.warn("Standby users of {} namespace(s) not made; a later sweep retries: {}", batch.size(), e.getMessage());
-      return Lanes.count(batch, record -> store.release(record.name(), token).transform(
-          ar -> Future.succeededFuture(false))).map(0);
+      return giveBack(names(batch), token);
     });
+  }
+
+  /** Gives leased rows back for a later sweep (each release at best); answers 0, the rows rotated or made. */
+  private Future<Integer> giveBack(List<String> names, String token) {
+    return Lanes.count(names, name -> store.release(name, token).transform(ar -> Future.succeededFuture(false)))
+        .map(0);
+  }
+
+  private static List<String> names(List<NamespaceRecord> records) {
+    return records.stream().map(NamespaceRecord::name).toList();
+  }
+
+  /** The items whose flag (same position) is {@code wanted}. */
+  private static <T> List<T> where(List<T> items, List<Boolean> flags, boolean wanted) {
+    List<T> kept = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      if (flags.get(i) == wanted) {
+        kept.add(items.get(i));
+      }
+    }
+    return kept;
   }
 
   /** Whether the database says the service made the record's standby user and tagged it as its own. */
@@ -274,7 +269,7 @@ final class Rotation {
     if (rotating.isEmpty()) {
       return Future.succeededFuture(0);
     }
-    List<String> names = rotating.stream().map(NamespaceRecord::name).toList();
+    List<String> names = names(rotating);
     List<Integer> standbys = rotating.stream().map(NamespaceRecord::standbyUser).toList();
     return store.completeRotations(names, token, standbys, passwords,
             config.lifecycle().rotationInterval().toSeconds())
@@ -290,8 +285,7 @@ final class Rotation {
         }, e -> {
           log.warn("Rotation of {} namespace(s) not recorded; a later sweep retries: {}", rotating.size(),
               e.getMessage());
-          return Lanes.count(rotating, record -> store.release(record.name(), token).transform(
-              ar -> Future.succeededFuture(false))).map(0);
+          return giveBack(names, token);
         });
   }
 
