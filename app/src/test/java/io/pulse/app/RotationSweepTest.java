@@ -47,12 +47,14 @@ class RotationSweepTest {
 
       makeDue(service, prefix);
       awaitRotations(service, prefix, 1);
-      // Two lanes lease a chunk (500) each: the full chunk's passwords go in one import, the 10 left (fewer than an
-      // import pays for, 50) one PUT each.
+      // Two lanes lease up to a chunk (500) each, side by side, so how the 510 split between them varies from run to
+      // run (their rows all fall due at once). A lane with 50 or more goes in one import, one with fewer (fewer than an
+      // import pays for) one PUT each: two imports and no PUT, or one import and the few the other lane leased.
       double changed = service.rabbitCalls("PUT") - puts;
       double imports = service.rabbitCalls("POST") - posts;
-      assertEquals(1, imports, "one import for the full chunk");
-      assertEquals(NAMESPACES - 500, changed, "one password PUT each for the rest");
+      assertTrue(imports == 2 && changed == 0 || imports == 1 && changed > 0 && changed < 50,
+          "two imports, or one import and fewer than 50 single PUTs; got " + imports + " import(s) and " + changed
+              + " PUT(s)");
       List<String> second = new ArrayList<>();
       for (int i = 0; i < NAMESPACES; i++) {
         String reclaimed = service.claim(names.get(i), null).bodyAsJsonObject().getString("connectionString");
