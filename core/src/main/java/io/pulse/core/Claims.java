@@ -57,7 +57,8 @@ final class Claims {
     }
     Validation.Claim claim = Validation.claim(payload, Instant.now(), config.lifecycle().claimDuration(),
         config.lifecycle().maxClaimDuration());
-    return store.claim(namespace, claim.expires().toString(), claim.contact(), Credentials.newPassword(),
+    // No password: the store makes one only for a new record, so a renewal neither makes nor seals one.
+    return store.claim(namespace, Dates.iso(claim.expires()), claim.contact(), null,
             config.lifecycle().rotationInterval().toSeconds())
         .compose(record -> record.provisioned()
             ? Future.succeededFuture(new Claimed(answer(record), false))

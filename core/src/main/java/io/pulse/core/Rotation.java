@@ -5,6 +5,7 @@ import io.pulse.config.PulseConfig;
 import io.pulse.rabbit.api.RabbitAdmin;
 import io.pulse.store.api.NamespaceRecord;
 import io.pulse.store.api.NamespaceStore;
+import io.pulse.store.api.Secrets;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -120,7 +121,7 @@ final class Rotation {
         refused.add(store.release(record.name(), token).otherwiseEmpty());
         continue;
       }
-      String password = Credentials.newPassword();
+      String password = Secrets.newPassword();
       rotating.add(record);
       passwords.add(password);
       JsonObject entry = new JsonObject().put("name", user).put("password", password);
@@ -204,7 +205,7 @@ final class Rotation {
           left.add(store.release(record.name(), token).otherwiseEmpty());
           continue;
         }
-        String password = Credentials.newPassword();
+        String password = Secrets.newPassword();
         names.add(record.name());
         passwords.add(password);
         users.add(new JsonObject().put("name", user).put("password", password)

@@ -70,6 +70,21 @@ final class Sql {
           + "h AS (" + coalesced("renewed", "c", "renewed AND provisioned") + ") "
           + "SELECT * FROM c";
 
+  /**
+   * The renewal of live namespaces, the common claim: {@code expires} (and {@code contact}, when given) of those that
+   * exist, are provisioned and are not being removed, counted in their history, in one statement. Rows are locked in
+   * name order, as {@link #CLAIM_MANY} takes them, so concurrent statements cannot deadlock. A name without a row here
+   * goes on to {@link #CLAIM_MANY}.
+   */
+  static final String RENEW_MANY =
+      "WITH i AS (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS t(name, expires, contact)), "
+          + "l AS (SELECT n.name, i.expires, i.contact FROM namespaces n JOIN i ON i.name = n.name "
+          + "WHERE n.provisioned AND NOT n.expiring ORDER BY n.name FOR UPDATE OF n), "
+          + "c AS (UPDATE namespaces n SET expires = l.expires, contact = COALESCE(l.contact, n.contact), "
+          + "updated = now() FROM l WHERE n.name = l.name RETURNING " + columns("n") + "), "
+          + "h AS (" + coalesced("renewed", "c", "true") + ") "
+          + "SELECT * FROM c";
+
   /** The name unique index that refuses namespaces differing only in letter case. */
   static final String FOLDED_NAME_INDEX = "namespaces_name_folded";
 

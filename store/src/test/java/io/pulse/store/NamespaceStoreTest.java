@@ -101,6 +101,63 @@ class NamespaceStoreTest {
     assertEquals("pw-0", claims.get(42).result().password(1), "a second claim of one name reads the first's record");
   }
 
+  /**
+   * What the service sends: claims without a password. Live namespaces are renewed (one UPDATE for those arriving
+   * together, their passwords untouched); new ones get a password the store makes; a half-done one keeps the password
+   * it has; one being removed waits until the removal is done and is then made anew.
+   */
+  @Test
+  void claimsWithoutAPasswordRenewLiveNamespacesAndMakeOneOnlyForNewOnes() {
+    String stem = TestEnv.unique("nopw");
+    List<String> live = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      provisioned(stem + "-live-" + i, 3600);
+      live.add(stem + "-live-" + i);
+    }
+    store.claim(stem + "-half", EXPIRES, null, "pw-half", 3600).await();
+    String removed = stem + "-removed";
+    provisioned(removed, 3600);
+    store.markExpiring(removed, "test").await();
+    store.lease(removed, 60, "remover").await();
+
+    List<Future<NamespaceRecord>> renewals = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      renewals.add(store.claim(live.get(i), "2041-01-01T00:00:00Z", i % 2 == 0 ? null : "new@example.com", null,
+          3600));
+    }
+    List<Future<NamespaceRecord>> fresh = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      fresh.add(store.claim(stem + "-new-" + i, EXPIRES, null, null, 3600));
+    }
+    Future<NamespaceRecord> half = store.claim(stem + "-half", EXPIRES, null, null, 3600);
+    Future<NamespaceRecord> again = store.claim(removed, EXPIRES, null, null, 3600);
+    vertx.setTimer(300, t -> store.deleteExpired(removed, "remover", null));
+    Future.all(List.of(Future.all(renewals), Future.all(fresh), half, again)).await();
+
+    for (int i = 0; i < 10; i++) {
+      NamespaceRecord record = renewals.get(i).result();
+      assertEquals(live.get(i), record.name());
+      assertEquals("pw-" + live.get(i), record.password(1), "a renewal never changes the password");
+      assertEquals(Instant.parse("2041-01-01T00:00:00Z"), record.expires());
+      assertEquals(i % 2 == 0 ? null : "new@example.com", record.contact());
+      assertTrue(record.provisioned());
+    }
+    Set<String> made = new java.util.HashSet<>();
+    for (int i = 0; i < 10; i++) {
+      NamespaceRecord record = fresh.get(i).result();
+      assertEquals(stem + "-new-" + i, record.name());
+      assertFalse(record.provisioned());
+      assertTrue(record.password(1).matches("[A-Za-z0-9_-]{43,}"), "a password the store made");
+      made.add(record.password(1));
+      assertEquals(record.password(1), store.claim(stem + "-new-" + i, EXPIRES, null, null, 3600).await().password(1),
+          "a second claim of a new namespace reads the first's password");
+    }
+    assertEquals(10, made.size(), "each new namespace its own password");
+    assertEquals("pw-half", half.result().password(1), "a half-done namespace keeps its password");
+    assertFalse(again.result().provisioned(), "made anew after its removal");
+    assertFalse(again.result().password(1).equals("pw-" + removed), "with a new password");
+  }
+
   @Test
   void standbysToMakeAreLeasedAndTheirPasswordsRecordedOnce() {
     String name = TestEnv.unique("standby");

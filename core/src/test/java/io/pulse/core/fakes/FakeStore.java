@@ -3,6 +3,7 @@ package io.pulse.core.fakes;
 import io.pulse.client.PulseError;
 import io.pulse.store.api.NamespaceRecord;
 import io.pulse.store.api.NamespaceStore;
+import io.pulse.store.api.Secrets;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -82,7 +83,8 @@ public final class FakeStore implements NamespaceStore {
         return PulseError.REQUEST_CONFLICT.fail("Namespace '" + name + "' differs only in letter case from another");
       }
       if (row == null) {
-        row = new Row(new NamespaceRecord(name, now, until, contact, 1, password, null,
+        row = new Row(new NamespaceRecord(name, now, until, contact, 1,
+            password != null ? password : Secrets.newPassword(), null,
             now.plusSeconds(rotationSeconds), false, false, 0));
         rows.put(name, row);
         return Future.succeededFuture(row.record);

@@ -1,5 +1,6 @@
 package io.pulse.store.api;
 
+import io.vertx.codegen.annotations.Nullable;
 import io.vertx.codegen.annotations.ProxyGen;
 import io.vertx.codegen.annotations.VertxGen;
 import io.vertx.core.Future;
@@ -27,12 +28,14 @@ public interface NamespaceStore {
 
   /**
    * Creates the record of a namespace, or updates {@code expires} (and {@code contact}, when given) of an existing
-   * one, and answers the record as it now stands. A new record gets user 1 active with {@code password}, user 2 on
-   * standby without a password, and its first rotation one {@code rotationSeconds} from now. Concurrent calls for one
+   * one, and answers the record as it now stands. A new record gets user 1 active with {@code password} (or, when it
+   * is null, a new random one the store makes: a renewal then neither makes nor seals a password), user 2 on standby
+   * without a password, and its first rotation one {@code rotationSeconds} from now. Concurrent calls for one
    * name yield one record and the same passwords. A name differing only in letter case from an existing namespace
    * fails with RequestConflict.
    */
-  Future<NamespaceRecord> claim(String name, String expires, String contact, String password, long rotationSeconds);
+  Future<NamespaceRecord> claim(String name, String expires, String contact, @Nullable String password,
+      long rotationSeconds);
 
   /** Deletes the record of a first claim that could not go on; a provisioned record is left alone. */
   Future<Void> forgetUnprovisioned(String name);
