@@ -3,36 +3,38 @@ package io.pulse.core;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.util.Base64;
 
-/** Passwords of namespace users, and the connection strings that carry them. */
+/** The connection strings that carry namespace users' passwords. */
 final class Credentials {
 
-  /** 32 random bytes: 256 bits of entropy, URL-safe so the connection string stays readable. */
-  private static final int PASSWORD_BYTES = 32;
-  private static final SecureRandom RANDOM = new SecureRandom();
-
-  private final URI amqpUrl;
+  /** What comes before the user ({@code amqp://}) and after the password ({@code @host:port/vhost...}). */
+  private final String head;
+  private final String tail;
 
   Credentials(URI amqpUrl) {
-    this.amqpUrl = amqpUrl;
-  }
-
-  static String newPassword() {
-    byte[] bytes = new byte[PASSWORD_BYTES];
-    RANDOM.nextBytes(bytes);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    String authority = amqpUrl.getRawAuthority();
+    this.head = amqpUrl.getScheme() + "://";
+    this.tail = "@" + authority + amqpUrl.toString().substring(head.length() + authority.length());
   }
 
   /** PULSE_AMQP_URL with the URL-encoded user and password inserted. A secret: never log it. */
   String connectionString(String user, String password) {
-    String authority = amqpUrl.getRawAuthority();
-    String rest = amqpUrl.toString().substring(amqpUrl.getScheme().length() + 3 + authority.length());
-    return amqpUrl.getScheme() + "://" + encode(user) + ":" + encode(password) + "@" + authority + rest;
+    return head + encode(user) + ":" + encode(password) + tail;
   }
 
-  private static String encode(String text) {
-    return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
+  /** Percent-encodes all but RFC 3986's unreserved characters (the service's passwords have no others). */
+  static String encode(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (!unreserved(text.charAt(i))) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20").replace("*", "%2A")
+            .replace("%7E", "~");
+      }
+    }
+    return text;
+  }
+
+  private static boolean unreserved(char c) {
+    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+        || c == '~';
   }
 }

@@ -1,5 +1,6 @@
 package io.pulse.core;
 
+import io.pulse.client.Dates;
 import io.pulse.client.PulseError;
 import io.pulse.config.Naming;
 import io.pulse.config.Text;
@@ -11,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
@@ -24,7 +24,8 @@ final class Validation {
 
   static final int MAX_LIMIT = 1000;
   /** Dates have four-digit years, as Taskcluster writes them. */
-  private static final int MAX_YEAR = 9999;
+  /** The last instant of year 9999 (UTC): later dates would need more than four digits. */
+  private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999999Z");
   /** The longest e-mail address SMTP allows. */
   static final int MAX_CONTACT = 254;
 
@@ -71,11 +72,10 @@ final class Validation {
             + " date-time such as 2030-01-01T00:00:00Z");
       }
       try {
-        OffsetDateTime parsed = OffsetDateTime.parse((String) rawExpires);
-        if (parsed.getYear() > MAX_YEAR) {
+        expires = Dates.parse((String) rawExpires);
+        if (expires.isAfter(LATEST)) {
           throw new DateTimeException("a year of more than four digits");
         }
-        expires = parsed.toInstant();
       } catch (DateTimeException e) {
         throw PulseError.INPUT_VALIDATION.exception("payload field 'expires' is not an ISO 8601 date-time with a zone"
             + " (such as 2030-01-01T00:00:00Z): '" + printable((String) rawExpires) + "'");

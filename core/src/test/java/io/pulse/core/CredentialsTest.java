@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.config.PulseConfig;
+import io.pulse.store.api.Secrets;
 
 import java.net.URI;
 import java.util.HashSet;
@@ -20,7 +21,7 @@ class CredentialsTest {
 
   @Test
   void newPasswordIsLongUrlSafeBase64() {
-    String password = Credentials.newPassword();
+    String password = Secrets.newPassword();
     assertTrue(password.length() >= 43, password);
     assertTrue(password.matches("[A-Za-z0-9_-]+"), password);
   }
@@ -29,7 +30,7 @@ class CredentialsTest {
   void newPasswordsAreDistinct() {
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < 1000; i++) {
-      seen.add(Credentials.newPassword());
+      seen.add(Secrets.newPassword());
     }
     assertEquals(1000, seen.size());
   }
@@ -66,5 +67,7 @@ class CredentialsTest {
     assertEquals("pulse.example.com", uri.getHost());
     assertEquals(5671, uri.getPort());
     assertEquals("pulse.team@x:a@b:c/d e+f", uri.getUserInfo());
+    assertEquals("amqp://u~1:a%2Ab~c%C3%A9@mq:5672/v", credentials(Map.of("PULSE_AMQP_URL", "amqp://mq:5672/v"))
+        .connectionString("u~1", "a*b~c\u00e9"), "only unreserved characters stay as they are");
   }
 }

@@ -100,18 +100,20 @@ public final class Authenticator {
     if (Hawk.isHawk(header)) {
       return authenticateHawk(ctx, header);
     }
-    String[] parts = header.trim().split("\\s+", 2);
-    if (!parts[0].equalsIgnoreCase("Bearer") || parts.length < 2) {
-      return PulseError.AUTHENTICATION_FAILED.fail("Unsupported Authorization scheme '" + parts[0]
+    String trimmed = header.trim();
+    int space = firstWhitespace(trimmed);
+    String scheme = space < 0 ? trimmed : trimmed.substring(0, space);
+    if (!scheme.equalsIgnoreCase("Bearer") || space < 0) {
+      return PulseError.AUTHENTICATION_FAILED.fail("Unsupported Authorization scheme '" + scheme
           + "': send 'Authorization: Bearer <JWT>' or Taskcluster credentials ('Authorization: Hawk ...')");
     }
     if (jwt == null) {
       return PulseError.AUTHENTICATION_FAILED.fail("Bearer tokens are not accepted: this service has no JWT key"
           + " configured (PULSE_JWT_SECRET or PULSE_JWT_PUBLIC_KEY)");
     }
-    String token = parts[1].trim();
+    String token = trimmed.substring(space + 1).trim();
     long now = System.currentTimeMillis();
-    String key = fingerprint(token);
+    String key = cacheKey(token);
     VerifiedToken known = verified.get(key);
     if (known != null && known.validUntil() > now) {
       return Future.succeededFuture(known.caller());
@@ -164,7 +166,27 @@ public final class Authenticator {
     }
   }
 
-  /** The cache holds a hash of each token, not the token: bounded memory whatever the tokens' size. */
+  private static int firstWhitespace(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (Character.isWhitespace(text.charAt(i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Tokens up to this length are their own cache key; longer ones are keyed by a hash, so memory stays bounded. */
+  private static final int KEYED_AS_IS = 2048;
+
+  /**
+   * The cache's key of a token: the token itself (a lookup is then a string hash, where a SHA-256 per request was a
+   * twentieth of a reclaim's CPU), or for an unusually long one its SHA-256 in base64, which has no dots and so never
+   * equals a token (a JWT has two).
+   */
+  private static String cacheKey(String token) {
+    return token.length() <= KEYED_AS_IS ? token : fingerprint(token);
+  }
+
   private static String fingerprint(String token) {
     try {
       return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256")
