@@ -297,6 +297,8 @@ public final class Bench {
 
   static double reclaimRate(int loops, int seconds) {
     long cpuBefore = cpuMillis(service.pid());
+    long clientBefore = cpuMillis(ProcessHandle.current().pid());
+    long[] machineBefore = machineTicks();
     AtomicLong done = new AtomicLong();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     long started = System.nanoTime();
@@ -306,8 +308,11 @@ public final class Bench {
     }
     Future.all(all).await();
     double rate = done.get() / ((System.nanoTime() - started) / 1e9);
-    System.out.printf(Locale.ROOT, "  service reclaims: %.0f/s, service CPU %.2f ms/reclaim%n", rate,
-        (double) (cpuMillis(service.pid()) - cpuBefore) / done.get());
+    long[] machine = machineTicks();
+    System.out.printf(Locale.ROOT, "  service reclaims: %.0f/s, service CPU %.2f ms/reclaim, this harness's CPU %.2f"
+        + " ms/reclaim, machine busy %.0f%%%n", rate, (double) (cpuMillis(service.pid()) - cpuBefore) / done.get(),
+        (double) (cpuMillis(ProcessHandle.current().pid()) - clientBefore) / done.get(),
+        100.0 * (machine[0] - machineBefore[0]) / Math.max(1, machine[1] - machineBefore[1]));
     return rate;
   }
 
@@ -619,6 +624,21 @@ public final class Bench {
       return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
     } catch (Exception e) {
       return 0;
+    }
+  }
+
+  /** The machine's busy and total CPU ticks since boot (/proc/stat), to say how loaded a round left it. */
+  static long[] machineTicks() {
+    try {
+      String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long total = 0;
+      for (int i = 1; i < cpu.length; i++) {
+        total += Long.parseLong(cpu[i]);
+      }
+      long idle = Long.parseLong(cpu[4]) + Long.parseLong(cpu[5]);
+      return new long[] {total - idle, total};
+    } catch (Exception e) {
+      return new long[] {0, 0};
     }
   }
 

@@ -92,7 +92,7 @@ final class Access {
   static void answer(RoutingContext ctx, RequestInfo info, Future<JsonObject> result) {
     result.onComplete(ar -> {
       if (ar.succeeded()) {
-        ctx.response().setStatusCode(200).end(ar.result().encode());
+        ctx.response().setStatusCode(200).end(ar.result().toBuffer());
       } else {
         Errors.send(ctx, info, ar.cause());
       }
