@@ -36,6 +36,8 @@ public final class HttpVerticle extends VerticleBase {
 
   private final PulseConfig config;
   private final PrometheusMeterRegistry meters;
+  private final HttpShared shared;
+  private final int port;
   private Authenticator authenticator;
   private HttpServer server;
   private Router router;
@@ -43,9 +45,20 @@ public final class HttpVerticle extends VerticleBase {
   private long tlsTimer = -1;
   private io.vertx.core.eventbus.MessageConsumer<Object> tlsReloads;
 
+  /** One instance on PULSE_HTTP_PORT, with state of its own. */
   public HttpVerticle(PulseConfig config, PrometheusMeterRegistry meters) {
+    this(config, meters, new HttpShared(config), config.http().port());
+  }
+
+  /**
+   * One of several instances listening on {@code port} (Vert.x binds it once and spreads connections over the
+   * instances' event loops), sharing {@code shared} with the others.
+   */
+  public HttpVerticle(PulseConfig config, PrometheusMeterRegistry meters, HttpShared shared, int port) {
     this.config = config;
     this.meters = meters;
+    this.shared = shared;
+    this.port = port;
   }
 
   /** The routes served, for checking them against the OpenAPI document. */
@@ -72,19 +85,19 @@ public final class HttpVerticle extends VerticleBase {
 
   private Future<?> start(PemKeyCertOptions tls) {
     return vertx.executeBlocking(() -> OperationsRoutes.load(vertx, meters)).compose(operations -> {
-      authenticator = Authenticator.create(vertx, config);
+      authenticator = Authenticator.create(vertx, config, shared.replays);
       router = Router.router(vertx);
       router.route().handler(new AccessLog());
       operations.mount(router);
       Access access = new Access(authenticator);
       NamespaceCore namespaces = NamespaceCore.create(vertx, config, meters);
-      new NamespaceRoutes(namespaces, access, config, meters).mount(router);
+      new NamespaceRoutes(namespaces, access, config, meters, shared).mount(router);
       new SelfServiceRoutes(namespaces, OperatorCore.create(vertx, config), access, config).mount(router);
       new DashboardRoutes().mount(router);
       routeErrors(router);
       HttpServerOptions options = new HttpServerOptions()
           .setHost(config.http().host())
-          .setPort(config.http().port())
+          .setPort(port)
           .setMaxHeaderSize(MAX_HEADER_BYTES)
           // Without h2c (HTTP/2 upgraded from cleartext HTTP/1.1), a connection is known from its first byte, so
           // HeaderDeadline can time its headers; HTTP/2 remains available over TLS.
@@ -99,7 +112,7 @@ public final class HttpVerticle extends VerticleBase {
       HeaderDeadline deadline = new HeaderDeadline(vertx, config.http().headerTimeout().toMillis(),
           config.http().idleTimeout().toMillis());
       return server.connectionHandler(deadline::opened).requestHandler(deadline.guard(router)).listen();
-    }).onSuccess(s -> log.info("REST API listening on {}://{}:{}{}", tls == null ? "http" : "https",
+    }).onSuccess(s -> log.debug("REST API instance listening on {}://{}:{}{}", tls == null ? "http" : "https",
         config.http().host(), s.actualPort(), BASE));
   }
 

@@ -45,13 +45,14 @@ final class NamespaceRoutes {
   private final Outcomes revocationOutcomes;
   private final Map<String, Counter> limited = new HashMap<>();
 
-  NamespaceRoutes(NamespaceCore namespaces, Access access, PulseConfig config, MeterRegistry meters) {
+  NamespaceRoutes(NamespaceCore namespaces, Access access, PulseConfig config, MeterRegistry meters,
+      HttpShared shared) {
     this.namespaces = namespaces;
     this.access = access;
     this.naming = config.naming();
     this.limits = config.http();
-    this.firstClaims = new RateLimiter(limits.firstClaimsPerSecond(), limits.rateLimitBurst());
-    this.revocations = new RateLimiter(limits.revocationsPerSecond(), limits.rateLimitBurst());
+    this.firstClaims = shared.firstClaims;
+    this.revocations = shared.revocations;
     this.claimOutcomes = Outcomes.claims(meters);
     this.revocationOutcomes = Outcomes.revocations(meters);
     for (String action : List.of("claim", "revoke")) {

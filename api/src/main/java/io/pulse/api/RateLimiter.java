@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * A token bucket per caller: up to {@code burst} actions at once, refilled at {@code perSecond}; {@code perSecond == 0}
  * is no limit. Holds the {@link #MAX_CALLERS} most recently seen callers (a forgotten caller starts full again).
- * Touched on the REST server's event loop only.
+ * Shared by the REST verticle's instances (one per event loop), so its methods synchronize: each holds the lock for a
+ * map lookup.
  */
 final class RateLimiter {
 
@@ -31,12 +32,12 @@ final class RateLimiter {
   }
 
   /** Whether {@code caller} may act now. */
-  boolean available(String caller, long nowNanos) {
+  synchronized boolean available(String caller, long nowNanos) {
     return unlimited() || tokens(caller, nowNanos) >= 1;
   }
 
   /** Takes one token (a bucket may go below zero when concurrent actions passed {@link #available} together). */
-  void take(String caller, long nowNanos) {
+  synchronized void take(String caller, long nowNanos) {
     if (!unlimited()) {
       tokens(caller, nowNanos);
       buckets.get(caller)[0] -= 1;
@@ -44,7 +45,7 @@ final class RateLimiter {
   }
 
   /** Takes one token when there is one. */
-  boolean tryTake(String caller, long nowNanos) {
+  synchronized boolean tryTake(String caller, long nowNanos) {
     if (!available(caller, nowNanos)) {
       return false;
     }
@@ -53,7 +54,7 @@ final class RateLimiter {
   }
 
   /** Whole seconds until {@code caller} has a token again (at least 1). */
-  long retryAfterSeconds(String caller, long nowNanos) {
+  synchronized long retryAfterSeconds(String caller, long nowNanos) {
     double missing = 1 - tokens(caller, nowNanos);
     return Math.max(1, (long) Math.ceil(missing / perNano / 1e9));
   }

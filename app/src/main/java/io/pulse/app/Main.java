@@ -75,6 +75,23 @@ public final class Main implements Callable<Integer> {
    * {@code meters} (made by {@link Metering#registry()}), beside the service's.
    */
   public static Vertx createVertx(PrometheusMeterRegistry meters) {
+    return createVertx(meters, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+  }
+
+  /**
+   * Event loops for a deployment with {@code httpInstances} REST verticles: one for each verticle (storage, RabbitMQ,
+   * namespaces, maintenance, monitor, each REST instance) and one to spare, and at least Vert.x's default (twice the
+   * processors). Vert.x hands loops out in turn to every context and connection pool it makes, so which verticles
+   * share a loop is not fixed; the REST API runs on two loops per processor so that the one that shares its loop with
+   * storage carries a small part of the requests (JFR, 2 REST instances on 2 cores: the loop storage shared with one
+   * of them had 57% of the samples, and held the rest back).
+   */
+  public static int eventLoops(int httpInstances) {
+    return Math.max(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, 6 + httpInstances);
+  }
+
+  /** A Vert.x instance like {@link #createVertx(PrometheusMeterRegistry)}, with {@code eventLoops} event loops. */
+  public static Vertx createVertx(PrometheusMeterRegistry meters, int eventLoops) {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
         .setEnabled(true)
         .setJvmMetricsEnabled(true)
@@ -88,7 +105,8 @@ public final class Main implements Callable<Integer> {
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(false));
     return Vertx.builder()
         // epoll where the native library loads (Linux x86_64); NIO elsewhere.
-        .with(new VertxOptions().setMetricsOptions(metrics).setPreferNativeTransport(true))
+        .with(new VertxOptions().setMetricsOptions(metrics).setPreferNativeTransport(true)
+            .setEventLoopPoolSize(eventLoops))
         .withMetrics(new MicrometerMetricsFactory(meters))
         .build();
   }

@@ -1,6 +1,7 @@
 package io.pulse.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pulse.api.HttpShared;
 import io.pulse.api.HttpVerticle;
 import io.pulse.config.ConfigException;
 import io.pulse.config.PulseConfig;
@@ -10,6 +11,7 @@ import io.pulse.core.NamespaceVerticle;
 import io.pulse.monitor.MonitorVerticle;
 import io.pulse.rabbit.RabbitVerticle;
 import io.pulse.store.StoreVerticle;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -19,6 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Deploys the service's verticles into a Vert.x instance, in dependency order: storage and RabbitMQ administration
  * always, then the roles of PULSE_ROLES: the namespace service on the event bus, maintenance (rotation, expiry,
@@ -26,6 +31,8 @@ import java.util.Set;
  * own verticles and call {@code NamespaceService} over the event bus (see docs/event-bus.md).
  */
 public final class PulseDeployment {
+
+  private static final Logger log = LoggerFactory.getLogger(PulseDeployment.class);
 
   private final Vertx vertx;
   private final PrometheusMeterRegistry meters;
@@ -87,10 +94,22 @@ public final class PulseDeployment {
       chain = chain.compose(v -> deployment.add(Role.MONITOR, new MonitorVerticle(config, meters)));
     }
     if (withHttp && config.roles().has(Role.API)) {
+      // One instance first, on PULSE_HTTP_PORT; the others on the port it got (PULSE_HTTP_PORT=0 picks one), so that
+      // they all share it, with the rate limits and the Hawk replay guard.
+      HttpShared shared = new HttpShared(config);
+      int instances = config.http().instances();
       chain = chain.compose(v -> {
-        deployment.http = new HttpVerticle(config, meters);
+        // Vert.x shares a port among servers that asked for the same one: with PULSE_HTTP_PORT=0 each instance would
+        // get a random port of its own, so a free port is chosen here for all of them.
+        int port = config.http().port() == 0 && instances > 1 ? freePort(config.http().host()) : config.http().port();
+        deployment.http = new HttpVerticle(config, meters, shared, port);
         return deployment.add(Role.API, deployment.http);
-      });
+      }).compose(v -> instances == 1 ? Future.<Void>succeededFuture()
+          : deployment.add(() -> new HttpVerticle(config, meters, shared, deployment.http.actualPort()),
+              instances - 1))
+          .onSuccess(v -> log.info("REST API listening on {}://{}:{}{} ({} event loop{})",
+              config.http().tls() ? "https" : "http", config.http().host(), deployment.http.actualPort(),
+              HttpVerticle.BASE, instances, instances == 1 ? "" : "s"));
     }
     return chain
         .map(v -> deployment)
@@ -131,6 +150,23 @@ public final class PulseDeployment {
 
   private Future<Void> add(Role role, io.vertx.core.Deployable verticle) {
     return add(verticle).onSuccess(v -> roles.add(role));
+  }
+
+  /** A port free on {@code host} now (the REST verticle's instances then bind it together). */
+  private static int freePort(String host) {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
+      return socket.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("No free port on " + host + " for the REST API", e);
+    }
+  }
+
+  /** Deploys {@code instances} more instances of a verticle, each on an event loop of its own. */
+  private Future<Void> add(java.util.function.Supplier<? extends io.vertx.core.Deployable> verticle, int instances) {
+    return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances)).map(id -> {
+      deploymentIds.add(id);
+      return null;
+    });
   }
 
   private Future<Void> add(io.vertx.core.Deployable verticle) {

@@ -27,7 +27,7 @@ final class ServeCommand implements Callable<Integer> {
     Logger log = LoggerFactory.getLogger(Main.class);
     log.info("Starting the Pulse service: {}", config.describe());
     PrometheusMeterRegistry meters = Metering.registry();
-    Vertx vertx = Main.createVertx(meters);
+    Vertx vertx = Main.createVertx(meters, Main.eventLoops(config.http().instances()));
     PulseDeployment deployment;
     try {
       deployment = PulseDeployment.deploy(vertx, config, true, meters).await(10, TimeUnit.MINUTES);

@@ -242,6 +242,23 @@ class HawkAuthTest {
         Signing.plain()).statusCode(), "a new signature is a new request");
   }
 
+  /**
+   * Each request on a connection of its own (Connection: close): Vert.x hands new connections to the REST verticle's
+   * instances (two per processor) in turn, so the replays reach other event loops than the request did. They share
+   * one guard, so each is refused.
+   */
+  @Test
+  void aReplayOnAnotherConnectionIsRefusedToo() {
+    String ns = TestEnv.unique("hawk");
+    Signing once = Signing.plain().header("Connection", "close");
+    assertEquals(200, send(service, "POST", "/namespace/" + ns, "{}", "static/svc", PERMANENT_TOKEN, null, once)
+        .statusCode());
+    for (int i = 0; i < 4; i++) {
+      assertAuthFailed(send(service, "POST", "/namespace/" + ns, "{}", "static/svc", PERMANENT_TOKEN, null, once),
+          "Replayed");
+    }
+  }
+
   @Test
   void rootUrlGivesThePublicHostPortAndPath() {
     String ns = TestEnv.unique("hawk");

@@ -3,6 +3,7 @@ package io.pulse.app;
 import static io.pulse.testkit.Responses.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.testkit.TestEnv;
 import io.vertx.core.Vertx;
@@ -47,6 +48,40 @@ class RateLimitTest {
       assertEquals(1.0, service.count("pulse.rate.limited", "action", "claim"));
       assertEquals(1.0, service.count("pulse.rate.limited", "action", "revoke"));
       assertEquals(1.0, service.count("pulse.claims", "outcome", "TooManyRequests"));
+    }
+  }
+
+  /**
+   * With the REST API on three event loops (PULSE_HTTP_INSTANCES) and every request on a connection of its own, the
+   * requests spread over the instances (Vert.x hands new connections to them in turn), and a caller still has one
+   * bucket: a limit per instance would have let through three times the burst.
+   */
+  @Test
+  void aCallersLimitHoldsAcrossTheEventLoopsThatServeIt(Vertx vertx) {
+    try (RunningService service = RunningService.start(vertx, Map.of("PULSE_HTTP_INSTANCES", "3",
+        "PULSE_FIRST_CLAIMS_PER_SECOND", "1", "PULSE_RATE_LIMIT_BURST", "2"))) {
+      String stem = TestEnv.unique("rl3");
+      String token = service.token("pulse:namespace:" + stem + "*");
+      int made = 0;
+      int limited = 0;
+      long started = System.nanoTime();
+      for (int i = 0; i < 6; i++) {
+        int status = service.request(HttpMethod.POST, "/namespace/" + stem + i, token).putHeader("Connection", "close")
+            .sendBuffer(Buffer.buffer("{}")).await().statusCode();
+        if (status == 200) {
+          made++;
+        } else if (status == 429) {
+          limited++;
+        }
+      }
+      // The bucket refills at one a second: a slow machine may earn one more while these run.
+      long refilled = (System.nanoTime() - started) / 1_000_000_000L;
+      assertTrue(made >= 2 && made <= 2 + refilled, "the burst, once for all event loops: " + made + " made");
+      assertEquals(6 - made, limited);
+      for (int i = 0; i < 6; i++) {
+        assertEquals(200, service.request(HttpMethod.GET, "/namespace/" + stem + (i % 2 == 0 ? 0 : 1), null)
+            .putHeader("Connection", "close").send().await().statusCode(), "every instance serves the API");
+      }
     }
   }
 

@@ -21,6 +21,7 @@ public final class Settings {
     // http
     add("PULSE_HTTP_HOST", "0.0.0.0");
     add("PULSE_HTTP_PORT", "8080");
+    add("PULSE_HTTP_INSTANCES", "0");
     add("PULSE_ROOT_URL", null);
     add("PULSE_TRUSTED_PROXIES", null);
     add("PULSE_HTTP_IDLE_TIMEOUT", "60s");

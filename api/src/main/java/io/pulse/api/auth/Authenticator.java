@@ -47,10 +47,11 @@ public final class Authenticator {
   private final RemoteHawk remoteHawk;
   private final URI rootUrl;
   private final TrustedProxies trustedProxies;
-  private final ReplayGuard replays = new ReplayGuard();
+  private final ReplayGuard replays;
 
-  private Authenticator(JWTAuth jwt, Vertx vertx, PulseConfig config) {
+  private Authenticator(JWTAuth jwt, Vertx vertx, PulseConfig config, ReplayGuard replays) {
     this.jwt = jwt;
+    this.replays = replays;
     this.hawk = new HawkVerifier(config.auth().staticClients());
     URI taskcluster = config.auth().taskclusterRootUrl();
     this.remoteHawk = taskcluster == null ? null : new RemoteHawk(vertx, taskcluster);
@@ -66,6 +67,11 @@ public final class Authenticator {
   }
 
   public static Authenticator create(Vertx vertx, PulseConfig config) {
+    return create(vertx, config, new ReplayGuard());
+  }
+
+  /** An authenticator that remembers accepted Hawk requests in {@code replays}, shared with other instances. */
+  public static Authenticator create(Vertx vertx, PulseConfig config, ReplayGuard replays) {
     List<PubSecKeyOptions> keys = new ArrayList<>();
     if (config.auth().jwtSecret() != null) {
       keys.add(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(config.auth().jwtSecret()));
@@ -76,7 +82,7 @@ public final class Authenticator {
     }
     if (keys.isEmpty()) {
       log.warn("Neither PULSE_JWT_SECRET nor PULSE_JWT_PUBLIC_KEY is set: bearer tokens are refused");
-      return new Authenticator(null, vertx, config);
+      return new Authenticator(null, vertx, config, replays);
     }
     JWTOptions checks = new JWTOptions().setLeeway((int) config.auth().jwtLeeway().toSeconds());
     if (config.auth().jwtIssuer() != null) {
@@ -87,7 +93,7 @@ public final class Authenticator {
     }
     JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(checks);
     keys.forEach(options::addPubSecKey);
-    return new Authenticator(JWTAuth.create(vertx, options), vertx, config);
+    return new Authenticator(JWTAuth.create(vertx, options), vertx, config, replays);
   }
 
   /** The caller of a request; the body (read by then) is needed for a Hawk payload hash. */
@@ -219,6 +225,11 @@ public final class Authenticator {
     Future<Caller> authenticated;
     try {
       header = HawkVerifier.parseFresh(authorization, now);
+      if (replays.seen(header.id(), header.ts(), header.nonce())) {
+        // Refused before any check: a replay costs nothing, not even a call to Taskcluster's auth service (whichever
+        // instance of the REST verticle the first request reached).
+        return refused(request, new Hawk.HawkException(REPLAYED));
+      }
       if (hawk.knows(header)) {
         authenticated = Future.succeededFuture(hawk.verify(request, now));
       } else if (remoteHawk == null) {
@@ -240,9 +251,11 @@ public final class Authenticator {
             : Future.failedFuture(e))
         .compose(caller -> replays.firstUse(header.id(), header.ts(), header.nonce(), now / 1000)
             ? Future.succeededFuture(caller)
-            : refused(request, new Hawk.HawkException("Replayed request: this Hawk id, ts and nonce were already"
-                + " used; sign every request anew")));
+            : refused(request, new Hawk.HawkException(REPLAYED)));
   }
+
+  private static final String REPLAYED = "Replayed request: this Hawk id, ts and nonce were already used; sign every"
+      + " request anew";
 
   private static Future<Caller> refused(HawkVerifier.Request request, Hawk.HawkException e) {
     log.info("Hawk credentials refused on {} {}: {}", request.method(), Text.loggable(request.resource()),

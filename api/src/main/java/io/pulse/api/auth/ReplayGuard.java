@@ -13,9 +13,10 @@ import java.util.Map;
  * accepted at all (15 minutes either side), so a captured header cannot be replayed to fetch credentials again. Holds
  * a 128-bit fingerprint per request, at most {@link #MAX_ENTRIES} (about 10 MB); when full of live entries the oldest
  * go first, which a replay of that old request would pass: 100,000 accepted Hawk requests in 30 minutes is more than
- * this service is built for. Each replica remembers its own requests. Touched on one event loop only.
+ * this service is built for. Each replica remembers its own requests; within one, the REST verticle's instances share
+ * one guard, so its methods synchronize.
  */
-final class ReplayGuard {
+public final class ReplayGuard {
 
   static final int MAX_ENTRIES = 100_000;
 
@@ -23,7 +24,7 @@ final class ReplayGuard {
   private final Map<String, Long> seen = new LinkedHashMap<>();
 
   /** True the first time a request is seen; false for a replay. */
-  boolean firstUse(String id, long ts, String nonce, long nowSeconds) {
+  synchronized boolean firstUse(String id, long ts, String nonce, long nowSeconds) {
     String key = fingerprint(id + '\n' + ts + '\n' + nonce);
     if (seen.containsKey(key)) {
       return false;
@@ -33,7 +34,12 @@ final class ReplayGuard {
     return true;
   }
 
-  int size() {
+  /** Whether this request was accepted before (a replay), without remembering it. */
+  synchronized boolean seen(String id, long ts, String nonce) {
+    return seen.containsKey(fingerprint(id + '\n' + ts + '\n' + nonce));
+  }
+
+  synchronized int size() {
     return seen.size();
   }
 
