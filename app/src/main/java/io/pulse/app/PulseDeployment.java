@@ -37,6 +37,8 @@ public final class PulseDeployment {
   private final Vertx vertx;
   private final PrometheusMeterRegistry meters;
   private final List<String> deploymentIds = new ArrayList<>();
+  /** The deployments of the REST verticle's instances, undeployed together. */
+  private final List<String> restIds = new ArrayList<>();
   private final Set<Role> roles = EnumSet.noneOf(Role.class);
   private HttpVerticle http;
 
@@ -105,7 +107,7 @@ public final class PulseDeployment {
         deployment.http = new HttpVerticle(config, meters, shared, port);
         return deployment.add(Role.API, deployment.http);
       }).compose(v -> instances == 1 ? Future.<Void>succeededFuture()
-          : deployment.add(() -> new HttpVerticle(config, meters, shared, deployment.http.actualPort()),
+          : deployment.addRest(() -> new HttpVerticle(config, meters, shared, deployment.http.actualPort()),
               instances - 1))
           .onSuccess(v -> log.info("REST API listening on {}://{}:{}{} ({} event loop{})",
               config.http().tls() ? "https" : "http", config.http().host(), deployment.http.actualPort(),
@@ -138,18 +140,30 @@ public final class PulseDeployment {
 
   /** Undeploys in reverse order: the REST API stops taking requests first, storage closes last. */
   public Future<Void> undeploy() {
-    Future<Void> chain = Future.succeededFuture();
+    // The REST instances stop together: the port they share closes only once all of them stop taking connections
+    // (each then waits for its own requests in flight); one after another, the port stayed open while the first
+    // waited for its requests.
+    List<Future<Void>> rest = restIds.stream().map(vertx::undeploy).toList();
+    Future<Void> chain = Future.join(rest).transform(ar -> Future.succeededFuture());
     for (int i = deploymentIds.size() - 1; i >= 0; i--) {
       String id = deploymentIds.get(i);
-      chain = chain.eventually(() -> vertx.undeploy(id));
+      if (!restIds.contains(id)) {
+        chain = chain.eventually(() -> vertx.undeploy(id));
+      }
     }
     deploymentIds.clear();
+    restIds.clear();
     roles.clear();
     return chain;
   }
 
   private Future<Void> add(Role role, io.vertx.core.Deployable verticle) {
-    return add(verticle).onSuccess(v -> roles.add(role));
+    return add(verticle).onSuccess(v -> {
+      roles.add(role);
+      if (role == Role.API) {
+        restIds.add(deploymentIds.get(deploymentIds.size() - 1));
+      }
+    });
   }
 
   /** A port free on {@code host} now (the REST verticle's instances then bind it together). */
@@ -161,10 +175,12 @@ public final class PulseDeployment {
     }
   }
 
-  /** Deploys {@code instances} more instances of a verticle, each on an event loop of its own. */
-  private Future<Void> add(java.util.function.Supplier<? extends io.vertx.core.Deployable> verticle, int instances) {
+  /** Deploys {@code instances} more instances of the REST verticle, each on an event loop of its own. */
+  private Future<Void> addRest(java.util.function.Supplier<? extends io.vertx.core.Deployable> verticle,
+      int instances) {
     return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances)).map(id -> {
       deploymentIds.add(id);
+      restIds.add(id);
       return null;
     });
   }

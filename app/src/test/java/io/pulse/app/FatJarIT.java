@@ -76,7 +76,7 @@ class FatJarIT {
       // The console is written every 200 ms (and at once for warnings).
       TestEnv.eventually(10, "the claim is logged", () -> {
         try {
-          return Files.readString(log).contains("claimNamespace namespace=" + ns);
+          return Files.readString(log).contains("Namespace " + ns + " created");
         } catch (java.io.IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
