@@ -14,8 +14,8 @@ import java.time.Duration;
  * are checked for a change.
  */
 public record HttpConfig(String host, int port, int instances, URI rootUrl, TrustedProxies trustedProxies,
-    Duration idleTimeout, Duration headerTimeout, int firstClaimsPerSecond, int revocationsPerSecond, int rateLimitBurst,
-    Path tlsCert, Path tlsKey, Duration tlsReloadInterval) {
+    Duration idleTimeout, Duration headerTimeout, int firstClaimsPerSecond, int revocationsPerSecond,
+    int rateLimitBurst, Path tlsCert, Path tlsKey, Duration tlsReloadInterval) {
 
   static HttpConfig read(Values v) {
     int instances = v.integer("PULSE_HTTP_INSTANCES", 0, 64);
