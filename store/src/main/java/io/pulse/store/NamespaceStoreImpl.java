@@ -131,7 +131,7 @@ final class NamespaceStoreImpl implements NamespaceStore {
    * them), which is how renewals outrun one commit each; a lone claim waits for nobody. A second statement (up to
    * {@code inFlightLimit}) starts only when the one running has taken {@link #STALLED_MS} (a row lock held by another
    * replica, say), so a slow statement never holds the others up for long, while under load the claims gather into
-   * a few large statements: on two cores, one statement at a time made 5,900-6,100 renewals a second, four at a time
+   * a few large statements: on two cores, one statement at a time made 5,900-6,300 renewals a second, four at a time
    * 4,500-4,900 (each commit costs the database about as much as the rows it changes). A batch that fails is run again
    * claim by claim, so each claim gets its own answer (a case twin, say). Runs on the store's event loop.
    */

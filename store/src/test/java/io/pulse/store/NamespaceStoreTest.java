@@ -158,6 +158,34 @@ class NamespaceStoreTest {
     assertFalse(again.result().password(1).equals("pw-" + removed), "with a new password");
   }
 
+  /**
+   * Claims go one statement at a time so that they batch, but a statement that stalls (here: its row locked by another
+   * transaction, as another replica's might be) does not hold up the claims behind it: after a few milliseconds they
+   * go in a statement of their own. Once the lock goes, the stalled claim ends too.
+   */
+  @Test
+  void aStalledClaimStatementDoesNotHoldUpTheOthers() throws Exception {
+    String stem = TestEnv.unique("stall");
+    provisioned(stem + "-locked", 3600);
+    provisioned(stem + "-free", 3600);
+    io.vertx.sqlclient.Pool admin = TestEnv.adminPool(vertx, database);
+    io.vertx.sqlclient.SqlConnection holder = admin.getConnection().await();
+    try {
+      holder.query("BEGIN").execute().await();
+      holder.query("SELECT 1 FROM namespaces WHERE name = '" + stem + "-locked' FOR UPDATE").execute().await();
+      Future<NamespaceRecord> stalled = store.claim(stem + "-locked", "2041-01-01T00:00:00Z", null, null, 3600);
+      NamespaceRecord free = store.claim(stem + "-free", "2041-01-01T00:00:00Z", null, null, 3600)
+          .await(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(Instant.parse("2041-01-01T00:00:00Z"), free.expires(), "renewed while the other claim waits");
+      assertFalse(stalled.isComplete(), "the locked namespace's claim is still waiting for the lock");
+      holder.query("COMMIT").execute().await();
+      assertEquals(Instant.parse("2041-01-01T00:00:00Z"), stalled.await().expires());
+    } finally {
+      holder.close().await();
+      admin.close().await();
+    }
+  }
+
   @Test
   void standbysToMakeAreLeasedAndTheirPasswordsRecordedOnce() {
     String name = TestEnv.unique("standby");
