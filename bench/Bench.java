@@ -295,8 +295,7 @@ public final class Bench {
     return finished.future();
   }
 
-  private static void next(BooleanSupplier more, Supplier<Future<?>> step,
-      Promise<Void> finished) {
+  private static void next(BooleanSupplier more, Supplier<Future<?>> step, Promise<Void> finished) {
     if (!more.getAsBoolean()) {
       finished.complete();
       return;
@@ -587,8 +586,7 @@ public final class Bench {
   }
 
   static Future<HttpResponse<Buffer>> claim(String ns, JsonObject body) {
-    // A generous limit, so a request the harness's own client loses (seen once: the service had answered all it
-    // received, 32 loops waited for ever) fails the run with a message instead of hanging it.
+    // A generous limit: a claim the harness never sees answered fails the run with a message instead of hanging it.
     return http.post(port, HOST, "/api/pulse/v1/namespace/" + ns)
         .timeout(30_000)
         .putHeader("Authorization", "Bearer " + token)
@@ -695,7 +693,6 @@ public final class Bench {
     }
   }
 
-  /** The machine's busy and total CPU ticks since boot (/proc/stat), to say how loaded a round left it. */
   /**
    * Says how busy the machine is before anything starts (2 s), and how much time its hypervisor took from it (steal):
    * a run on a machine that something else keeps busy measures that too. The same code (0dd7133) ran its reclaim
@@ -713,6 +710,7 @@ public final class Bench {
         steal, busy + steal > 10 ? " (something else is running: the figures below measure it too)" : "");
   }
 
+  /** The machine's busy, total and stolen CPU ticks since boot (/proc/stat), to say how loaded a round left it. */
   static long[] machineTicks() {
     try {
       String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
