@@ -286,8 +286,9 @@ public final class Bench {
 
   /**
    * Runs {@code step} again and again while {@code more} says so, each time from the previous step's callback. Not a
-   * chain of composed futures: one of those is as deep as its steps when it completes, and a loop of a few thousand
-   * reclaims overflowed this harness's stack (-Xss512k) at the end of a round, losing its completion.
+   * chain of composed futures: one of those completes through as many nested calls as it had steps, and with a few
+   * thousand reclaims per loop two runs hung at the end of a round (one logging a JDK class whose initialisation had
+   * failed, as a stack overflow mid-initialisation leaves it; -Xss512k), while the service had answered everything.
    */
   static Future<Void> repeat(BooleanSupplier more, Supplier<Future<?>> step) {
     Promise<Void> finished = Promise.promise();
