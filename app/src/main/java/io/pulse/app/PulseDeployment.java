@@ -100,10 +100,12 @@ public final class PulseDeployment {
       // they all share it, with the rate limits and the Hawk replay guard.
       HttpShared shared = new HttpShared(config);
       int instances = config.http().instances();
-      chain = chain.compose(v -> {
-        // Vert.x shares a port among servers that asked for the same one: with PULSE_HTTP_PORT=0 each instance would
-        // get a random port of its own, so a free port is chosen here for all of them.
-        int port = config.http().port() == 0 && instances > 1 ? freePort(config.http().host()) : config.http().port();
+      // Vert.x shares a port among servers that asked for the same one: with PULSE_HTTP_PORT=0 each instance would get
+      // a random port of its own, so a free port is chosen here for all of them (off the event loop: it resolves the
+      // host and binds a socket).
+      chain = chain.compose(v -> config.http().port() == 0 && instances > 1
+          ? vertx.executeBlocking(() -> freePort(config.http().host()))
+          : Future.succeededFuture(config.http().port())).compose(port -> {
         deployment.http = new HttpVerticle(config, meters, shared, port);
         return deployment.add(Role.API, deployment.http);
       }).compose(v -> instances == 1 ? Future.<Void>succeededFuture()
