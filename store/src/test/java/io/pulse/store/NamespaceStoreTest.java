@@ -93,12 +93,19 @@ class NamespaceStoreTest {
     for (int i = 0; i < 40; i++) {
       NamespaceRecord record = claims.get(1 + i).result();
       assertEquals(stem + "-" + i, record.name());
-      assertEquals("pw-" + i, record.password(1));
+      if (i > 0) {
+        assertEquals("pw-" + i, record.password(1));
+      }
       assertEquals(i % 2 == 0 ? null : "c" + i + "@example.com", record.contact());
     }
     ServiceException twin = (ServiceException) claims.get(41).cause();
     assertEquals(409, twin.failureCode(), "a case twin among others is refused alone");
-    assertEquals("pw-0", claims.get(42).result().password(1), "a second claim of one name reads the first's record");
+    // Two claims of one name never share a statement; the first batch failed (the twin) and ran claim by claim, so
+    // when that takes longer than a statement may stall, the second claim's statement can run first. Either way both
+    // read one stored record.
+    String stored = claims.get(1).result().password(1);
+    assertTrue(stored.equals("pw-0") || stored.equals("pw-again"), stored);
+    assertEquals(stored, claims.get(42).result().password(1), "a second claim of one name reads the same record");
   }
 
   /**
