@@ -89,6 +89,20 @@ class RabbitAdminTest {
   }
 
   @Test
+  void aNewPasswordReplacesTheOldOneAndOnlyTheRightPasswordLogsIn() throws Exception {
+    // The service hashes passwords itself (salted SHA-256, as the broker would): the hash must be the password's.
+    String user = prefix + "repassword";
+    admin.putUser(user, "old-password", List.of("pulse-managed")).await();
+    admin.putPermissions(vhost, user, new JsonObject().put("configure", "").put("write", "").put("read", "")).await();
+    connect(user, "old-password").close();
+    assertThrows(Exception.class, () -> connect(user, "old-passwore").close());
+    admin.putUser(user, "new-password", List.of("pulse-managed")).await();
+    connect(user, "new-password").close();
+    assertThrows(Exception.class, () -> connect(user, "old-password").close(), "the old password no longer works");
+    assertEquals("rabbit_password_hashing_sha256", admin.getUser(user).await().getString("hashing_algorithm"));
+  }
+
+  @Test
   void aUserWithoutAPasswordCannotLogIn() {
     String user = prefix + "standby";
     admin.putUser(user, null, List.of()).await();
