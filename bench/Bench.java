@@ -43,7 +43,10 @@ import java.util.regex.Pattern;
  * The benchmark harness (bench/run): starts app/target/pulse.jar on its own database and vhost, and measures each
  * figure of the service against the bare operation it rests on, on the same machine in the same run, the way an
  * outside harness would: fresh names for every namespace, rounds interleaved with the bare path (alternating which goes
- * first) after equal warm-ups, bare paths with real passwords, per-round figures and their median.
+ * first) after equal warm-ups, bare paths with real passwords, per-round figures and their median. Two reference
+ * paths run in the same rounds without a target of their own: the floor of a first claim (its three management calls
+ * made directly) and password changes with hashes the client computed (the service sends hashes). Each claim round also
+ * says where the machine's CPU went (broker, service, harness, the rest).
  */
 public final class Bench {
 
@@ -142,28 +145,78 @@ public final class Bench {
   static void firstClaims(int warmup, int n, int roundCount) {
     bareNamespaces("w", warmup);
     serviceClaims("w", warmup);
+    floorNamespaces("w", warmup);
     List<Double> ratios = new ArrayList<>();
+    List<Double> floorRatios = new ArrayList<>();
     List<Double> bare = new ArrayList<>();
     List<Double> svc = new ArrayList<>();
+    List<Double> floors = new ArrayList<>();
     for (int r = 0; r < roundCount; r++) {
       double b;
       double s;
+      double f;
+      // The floor runs between the two, so the bare path and the service keep their alternating order.
       if (r % 2 == 0) {
         b = bareNamespaces("r" + r, n);
+        f = floorNamespaces("r" + r, n);
         s = serviceClaims("r" + r, n);
       } else {
         s = serviceClaims("r" + r, n);
+        f = floorNamespaces("r" + r, n);
         b = bareNamespaces("r" + r, n);
       }
       bare.add(b);
       svc.add(s);
+      floors.add(f);
       ratios.add(s / b);
-      round("first claims", r, s, b, (r % 2 == 0 ? "bare" : "service") + " first");
+      floorRatios.add(f / b);
+      round("first claims", r, s, b, (r % 2 == 0 ? "bare" : "service") + " first; the floor "
+          + String.format(Locale.ROOT, "%.3f s, %.2fx", f, f / b));
     }
     double ratio = median(ratios);
     results.add(row("first claims (" + n + " new namespaces, " + IN_FLIGHT + " in flight; " + warmup
         + " warm-up each; median of " + roundCount + " interleaved rounds)", median(svc), median(bare), "s", ratio,
         "<= 0.7x", ratio <= 0.7));
+    results.add(new String[] {"floor of a first claim: its three management calls made directly (no service, no"
+        + " database; same rounds)", String.format(Locale.ROOT, "%.2f s", median(floors)),
+        String.format(Locale.ROOT, "%.2f s", median(bare)), String.format(Locale.ROOT, "%.2fx", median(floorRatios)),
+        "(no target: what any service making these calls starts from)", ""});
+  }
+
+  /**
+   * The broker's part of a first claim made directly, with no service and no database: per namespace, create user -1
+   * only if absent ({@code If-None-Match: *}, with a password hash as the service sends it, and the service's tag)
+   * beside a read of user -2 (404),
+   * then PUT user -1's permissions; 16 namespaces in flight. No service making these calls can beat this. Seconds.
+   */
+  static double floorNamespaces(String round, int n) {
+    String p = BARE + "f" + round + "-";
+    List<IntFunction<Future<?>>> namespaces = new ArrayList<>();
+    JsonArray names = new JsonArray();
+    for (int i = 0; i < n; i++) {
+      String ns = p + i;
+      JsonObject perms = new JsonObject().put("configure", "^(queue/" + ns + "/.*|exchange/" + ns + "/.*)")
+          .put("write", "^(queue/" + ns + "/.*|exchange/" + ns + "/.*)").put("read", "^(queue/" + ns + "/.*|exchange/.*)");
+      names.add(ns + "-1");
+      namespaces.add(k -> {
+        // The read goes through the other client's pool, so the two calls of a namespace never wait for a connection.
+        Future<HttpResponse<Buffer>> standby = http.request(HttpMethod.GET, MGMT, HOST, "/api/users/" + enc(ns + "-2"))
+            .basicAuthentication("guest", "guest").send();
+        Future<HttpResponse<Buffer>> created = mgmt.request(HttpMethod.PUT, MGMT, HOST, "/api/users/" + enc(ns + "-1"))
+            .basicAuthentication("guest", "guest").putHeader("If-None-Match", "*")
+            .sendJsonObject(userBody(true).put("tags", "pulse-managed"));
+        return Future.all(standby, created).compose(both -> standby.result().statusCode() == 404
+                && created.result().statusCode() < 300 ? Future.succeededFuture()
+                : Future.failedFuture("floor " + ns + ": " + standby.result().statusCode() + " / "
+                    + created.result().statusCode()))
+            .compose(v -> management(HttpMethod.PUT, "/permissions/" + enc(VHOST) + "/" + enc(ns + "-1"), perms));
+      });
+    }
+    long[] costs = costs();
+    double seconds = timed(namespaces, IN_FLIGHT);
+    System.out.println("  floor round " + round + ":" + costsSince(costs, n, "namespace"));
+    deleteUsers(names);
+    return seconds;
   }
 
   /**
@@ -186,7 +239,9 @@ public final class Bench {
               new JsonObject().put("password", password()).put("tags", "")))
           .compose(v -> management(HttpMethod.PUT, "/permissions/" + enc(VHOST) + "/" + enc(ns + "-2"), perms)));
     }
+    long[] costs = costs();
     double seconds = timed(namespaces, IN_FLIGHT);
+    System.out.println("  bare round " + round + ":" + costsSince(costs, n, "namespace"));
     deleteUsers(names);
     return seconds;
   }
@@ -200,7 +255,9 @@ public final class Bench {
     Map<String, double[]> before = rabbitCalls();
     long cpuBefore = cpuMillis(service.pid());
     long systemBefore = cpuMillis(service.pid(), false);
+    long[] costs = costs();
     double seconds = timed(calls, IN_FLIGHT);
+    String costed = costsSince(costs, n, "claim");
     long cpu = cpuMillis(service.pid()) - cpuBefore;
     long system = cpuMillis(service.pid(), false) - systemBefore;
     Map<String, double[]> after = rabbitCalls();
@@ -215,7 +272,7 @@ public final class Bench {
     });
     System.out.println("  service round " + round + ": management calls" + counted + String.format(Locale.ROOT,
         " service CPU %.1f ms/claim (%.0f%% in the kernel); standby users made %.2f s after the round",
-        (double) cpu / n, 100.0 * system / Math.max(1, cpu), standbysMade("c" + round + "-")));
+        (double) cpu / n, 100.0 * system / Math.max(1, cpu), standbysMade("c" + round + "-")) + ";" + costed);
     return seconds;
   }
 
@@ -409,23 +466,32 @@ public final class Bench {
   static void rotation(int n, int roundCount) throws Exception {
     Pool db = pool(DB);
     List<Double> ratios = new ArrayList<>();
+    List<Double> hashedRatios = new ArrayList<>();
     List<Double> svc = new ArrayList<>();
     List<Double> bare = new ArrayList<>();
+    List<Double> hashed = new ArrayList<>();
     try {
       for (int r = 0; r < roundCount; r++) {
         double s;
         double b;
+        double h;
+        // The bare path with hashes runs between the two, so the bare path and the service keep their alternation.
         if (r % 2 == 0) {
-          b = barePasswords("rot" + r, n);
+          b = barePasswords("rot" + r, n, false);
+          h = barePasswords("roth" + r, n, true);
           s = serviceSweep(db, "rot" + r + "-", n);
         } else {
           s = serviceSweep(db, "rot" + r + "-", n);
-          b = barePasswords("rot" + r, n);
+          h = barePasswords("roth" + r, n, true);
+          b = barePasswords("rot" + r, n, false);
         }
         svc.add(s);
         bare.add(b);
+        hashed.add(h);
         ratios.add(s / b);
-        round("rotation sweep", r, s, b, (r % 2 == 0 ? "bare" : "service") + " first");
+        hashedRatios.add(s / h);
+        round("rotation sweep", r, s, b, (r % 2 == 0 ? "bare" : "service") + " first; bare with hashes "
+            + String.format(Locale.ROOT, "%.3f s, %.2fx", h, s / h));
       }
     } finally {
       db.close().await();
@@ -433,6 +499,9 @@ public final class Bench {
     double ratio = median(ratios);
     results.add(row("rotation sweep of " + n + " due namespaces (from relaunch, less start-up; median of "
         + roundCount + " interleaved rounds)", median(svc), median(bare), "s", ratio, "<= 1x", ratio <= 1));
+    double hashedRatio = median(hashedRatios);
+    results.add(row("the same sweeps against PUTs with password hashes the client computed (the service hashes its"
+        + " own; same rounds)", median(svc), median(hashed), "s", hashedRatio, "<= 1x", hashedRatio <= 1));
   }
 
   static double serviceSweep(Pool db, String prefix, int n) throws Exception {
@@ -459,11 +528,17 @@ public final class Bench {
     rabbitCalls().forEach((method, c) -> counted.append(String.format(Locale.ROOT, " %s %.0f (mean %.1f ms);",
         method, c[0], 1000 * c[1] / c[0])));
     System.out.println("  service sweep " + prefix + ": management calls since launch" + counted + " service CPU "
-        + cpuMillis(service.pid()) + " ms since launch");
+        + cpuMillis(service.pid()) + " ms since launch;" + String.format(Locale.ROOT, " done %.3f s after launch,"
+        + " start-up %.3f s (a sweep that overlaps the start-up reads low)", seconds + startup, startup));
     return seconds;
   }
 
-  static double barePasswords(String round, int n) {
+  /**
+   * 1,000 password changes made by hand: {@code PUT /api/users/<u>} on existing users, 16 in flight, with the password
+   * (the broker hashes it) or, with {@code hashed}, its salted SHA-256 hash computed here at the time of the request
+   * (as the service sends them; the broker then hashes nothing). Seconds, for the changes only.
+   */
+  static double barePasswords(String round, int n, boolean hashed) {
     String p = BARE + round + "-";
     List<IntFunction<Future<?>>> create = new ArrayList<>();
     List<IntFunction<Future<?>>> update = new ArrayList<>();
@@ -473,13 +548,34 @@ public final class Bench {
       names.add(user);
       create.add(k -> management(HttpMethod.PUT, "/users/" + enc(user),
           new JsonObject().put("password", password()).put("tags", "")));
-      update.add(k -> management(HttpMethod.PUT, "/users/" + enc(user),
-          new JsonObject().put("password", password()).put("tags", "")));
+      update.add(k -> management(HttpMethod.PUT, "/users/" + enc(user), userBody(hashed)));
     }
     timed(create, IN_FLIGHT);
     double seconds = timed(update, IN_FLIGHT);
     deleteUsers(names);
     return seconds;
+  }
+
+  /** A user's body with a fresh password, or with that password's salted SHA-256 hash (RabbitMQ's own scheme). */
+  static JsonObject userBody(boolean hashed) {
+    JsonObject body = new JsonObject().put("tags", "");
+    if (!hashed) {
+      return body.put("password", password());
+    }
+    try {
+      byte[] salt = new byte[4];
+      RANDOM.nextBytes(salt);
+      java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+      digest.update(salt);
+      byte[] hash = digest.digest(password().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      byte[] salted = new byte[salt.length + hash.length];
+      System.arraycopy(salt, 0, salted, 0, salt.length);
+      System.arraycopy(hash, 0, salted, salt.length, hash.length);
+      return body.put("password_hash", java.util.Base64.getEncoder().encodeToString(salted))
+          .put("hashing_algorithm", "rabbit_password_hashing_sha256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   // --- embedded database ------------------------------------------------------------------------------------
@@ -709,6 +805,40 @@ public final class Bench {
     double steal = 100.0 * (after[2] - before[2]) / total;
     System.out.printf(Locale.ROOT, "machine before the run: %.0f%% busy, %.0f%% stolen by the hypervisor%s%n", busy,
         steal, busy + steal > 10 ? " (something else is running: the figures below measure it too)" : "");
+  }
+
+  /**
+   * What a stretch of work cost the machine: {busy ticks, total ticks, broker CPU ms, service CPU ms, harness CPU ms};
+   * {@link #costsSince} says it per unit of work, the rest of the busy time being PostgreSQL's and everything else's.
+   */
+  static long[] costs() {
+    long[] machine = machineTicks();
+    return new long[] {machine[0], machine[1], cpuMillis(brokerPid()), service == null ? 0 : cpuMillis(service.pid()),
+        cpuMillis(ProcessHandle.current().pid())};
+  }
+
+  static String costsSince(long[] before, int n, String unit) {
+    long[] now = costs();
+    double tickMs = 10.0;
+    double busy = (now[0] - before[0]) * tickMs;
+    double broker = now[2] - before[2];
+    double svc = now[3] - before[3];
+    double harness = now[4] - before[4];
+    return String.format(Locale.ROOT, " machine %.0f%% busy; CPU ms/%s: broker %.2f, service %.2f, harness %.2f,"
+            + " rest (PostgreSQL, kernel threads) %.2f", 100.0 * (now[0] - before[0]) / Math.max(1, now[1] - before[1]),
+        unit, broker / n, svc / n, harness / n, (busy - broker - svc - harness) / n);
+  }
+
+  static long brokerPid = -1;
+
+  /** The broker's Erlang VM (beam.smp), or 0 when it cannot be found. */
+  static long brokerPid() {
+    if (brokerPid < 0) {
+      brokerPid = ProcessHandle.allProcesses()
+          .filter(p -> p.info().command().map(c -> c.endsWith("beam.smp")).orElse(false))
+          .mapToLong(ProcessHandle::pid).findFirst().orElse(0);
+    }
+    return brokerPid;
   }
 
   /** The machine's busy, total and stolen CPU ticks since boot (/proc/stat), to say how loaded a round left it. */
