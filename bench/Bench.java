@@ -195,8 +195,7 @@ public final class Bench {
     JsonArray names = new JsonArray();
     for (int i = 0; i < n; i++) {
       String ns = p + i;
-      JsonObject perms = new JsonObject().put("configure", "^(queue/" + ns + "/.*|exchange/" + ns + "/.*)")
-          .put("write", "^(queue/" + ns + "/.*|exchange/" + ns + "/.*)").put("read", "^(queue/" + ns + "/.*|exchange/.*)");
+      JsonObject perms = permissions(ns);
       names.add(ns + "-1");
       namespaces.add(k -> {
         // The read goes through the other client's pool, so the two calls of a namespace never wait for a connection.
@@ -229,8 +228,7 @@ public final class Bench {
     JsonArray names = new JsonArray();
     for (int i = 0; i < n; i++) {
       String ns = p + i;
-      JsonObject perms = new JsonObject().put("configure", "^(queue/" + ns + "/.*|exchange/" + ns + "/.*)")
-          .put("write", "^(queue/" + ns + "/.*|exchange/" + ns + "/.*)").put("read", "^(queue/" + ns + "/.*|exchange/.*)");
+      JsonObject perms = permissions(ns);
       names.add(ns + "-1").add(ns + "-2");
       namespaces.add(k -> management(HttpMethod.PUT, "/users/" + enc(ns + "-1"),
               new JsonObject().put("password", password()).put("tags", ""))
@@ -714,6 +712,12 @@ public final class Bench {
     byte[] bytes = new byte[32];
     RANDOM.nextBytes(bytes);
     return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  /** A namespace's permissions, as the service gives them: its own queues and exchanges, and reading any exchange. */
+  static JsonObject permissions(String ns) {
+    return new JsonObject().put("configure", "^(queue/" + ns + "/.*|exchange/" + ns + "/.*)")
+        .put("write", "^(queue/" + ns + "/.*|exchange/" + ns + "/.*)").put("read", "^(queue/" + ns + "/.*|exchange/.*)");
   }
 
   static Future<HttpResponse<Buffer>> management(HttpMethod method, String path, JsonObject body) {
