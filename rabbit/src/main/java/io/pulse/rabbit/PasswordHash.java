@@ -7,8 +7,8 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * RabbitMQ's password hash, computed by the service so that a bulk import hands the broker nothing to hash:
- * {@code base64(salt ++ SHA-256(salt ++ password))} with a random 4-byte salt.
+ * RabbitMQ's password hash, computed by the service so that neither an import nor a single user PUT hands the broker
+ * a password (or anything to hash): {@code base64(salt ++ SHA-256(salt ++ password))} with a random 4-byte salt.
  */
 final class PasswordHash {
 
