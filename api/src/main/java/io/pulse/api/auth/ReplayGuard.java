@@ -24,19 +24,25 @@ public final class ReplayGuard {
   private final Map<String, Long> seen = new LinkedHashMap<>();
 
   /** True the first time a request is seen; false for a replay. */
-  synchronized boolean firstUse(String id, long ts, String nonce, long nowSeconds) {
-    String key = fingerprint(id + '\n' + ts + '\n' + nonce);
-    if (seen.containsKey(key)) {
-      return false;
+  boolean firstUse(String id, long ts, String nonce, long nowSeconds) {
+    String key = key(id, ts, nonce);
+    // The lock, shared by the REST verticle's instances, is held for map operations only, not for the hashing.
+    synchronized (this) {
+      if (seen.containsKey(key)) {
+        return false;
+      }
+      evict(nowSeconds);
+      seen.put(key, ts + HawkVerifier.SKEW_SECONDS);
+      return true;
     }
-    evict(nowSeconds);
-    seen.put(key, ts + HawkVerifier.SKEW_SECONDS);
-    return true;
   }
 
   /** Whether this request was accepted before (a replay), without remembering it. */
-  synchronized boolean seen(String id, long ts, String nonce) {
-    return seen.containsKey(fingerprint(id + '\n' + ts + '\n' + nonce));
+  boolean seen(String id, long ts, String nonce) {
+    String key = key(id, ts, nonce);
+    synchronized (this) {
+      return seen.containsKey(key);
+    }
   }
 
   synchronized int size() {
@@ -54,6 +60,11 @@ public final class ReplayGuard {
         return;
       }
     }
+  }
+
+  /** A request's fingerprint: the first 128 bits of the SHA-256 of its id, timestamp and nonce. */
+  private static String key(String id, long ts, String nonce) {
+    return fingerprint(id + '\n' + ts + '\n' + nonce);
   }
 
   private static String fingerprint(String text) {
